@@ -1,0 +1,378 @@
+"""HTTP for the identity domain: login, callback, logout, JWKS, the profile and its pages."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Any
+
+from litestar import Controller, Request, Response, get, patch, post
+from litestar.connection import ASGIConnection
+from litestar.datastructures import Cookie
+from litestar.handlers import BaseRouteHandler
+from litestar.response import Redirect, Template
+from litestar.types import ASGIApp, Receive, Scope, Send
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from idp_bridge.domain import REFUSALS, LoginRefused
+from idp_bridge.schemas import History, HistoryEntry, Me, MePatch
+from idp_bridge.services import CurrentSession, IdentityBroker, safe_next
+from kluis.audit import Actor
+from kluis.errors import Invalid, Unauthenticated
+from kluis.settings import Settings
+from kluis.web.i18n import LANGUAGE_COOKIE, language_cookie
+
+LOGIN_COOKIE_PLAIN = "kluis_login"
+
+LOA_LABELS = {"high": "High", "substantial": "Substantial", "low": "Low"}
+ROLE_LABELS = {"notary": "Notary", "staff": "Notary office staff"}
+ACTION_LABELS = {
+    "idp:login:succeeded": "Logged in",
+    "idp:login:refused": "Login refused",
+    "idp:session:ended": "Logged out",
+}
+REASON_LABELS = {
+    **{reason: message for reason, (_status, message) in REFUSALS.items()},
+    "logout": "You logged out.",
+    "provider-logout": "Your identity provider ended the session.",
+}
+
+
+def identity_of(connection: ASGIConnection[Any, Any, Any, Any]) -> CurrentSession | None:
+    return connection.scope.get("state", {}).get("identity")
+
+
+def requires_login(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    if identity_of(connection) is None:
+        raise Unauthenticated()
+
+
+def current(request: Request[Any, Any, Any]) -> CurrentSession:
+    identity = identity_of(request)
+    if identity is None:
+        raise Unauthenticated()
+    return identity
+
+
+def request_actor(request: Request[Any, Any, Any]) -> Actor:
+    identity = identity_of(request)
+    ip = request.client.host if request.client else None
+    agent = request.headers.get("user-agent")
+    if identity is not None:
+        return Actor(
+            label=identity.person.full_name, id=identity.person.id, ip=ip, user_agent=agent
+        )
+    return Actor(label="unidentified visitor", ip=ip, user_agent=agent)
+
+
+def identity_middleware(app: ASGIApp) -> ASGIApp:
+    """Before guards and handlers: the session named by the cookie, if it is still valid."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            state = scope["litestar_app"].state
+            token = ASGIConnection(scope).cookies.get(state.settings.session_cookie)
+            identity = None
+            if token:
+                async with state.session_maker() as db:
+                    identity = await state.broker.load_session(db, token)
+            scope.setdefault("state", {})["identity"] = identity
+        await app(scope, receive, send)
+
+    return middleware
+
+
+def _login_cookie_name(settings: Settings) -> str:
+    return "__Host-kluis_login" if settings.secure_cookies else LOGIN_COOKIE_PLAIN
+
+
+def _cookie(settings: Settings, key: str, value: str, max_age: int | None) -> Cookie:
+    return Cookie(
+        key=key,
+        value=value,
+        path="/",
+        max_age=max_age,
+        secure=settings.secure_cookies,
+        httponly=True,
+        samesite="lax",
+    )
+
+
+class AuthController(Controller):
+    path = "/auth"
+    tags = ["identity"]
+
+    @get("/login/{provider:str}", include_in_schema=False)
+    async def login(
+        self,
+        request: Request[Any, Any, Any],
+        db: AsyncSession,
+        broker: IdentityBroker,
+        settings: Settings,
+        provider: str,
+        next: str | None = None,
+        login_hint: str | None = None,
+    ) -> Response[Any]:
+        cookie_name = _login_cookie_name(settings)
+        browser = request.cookies.get(cookie_name) or secrets.token_urlsafe(32)
+        url = await broker.start_login(
+            db,
+            provider,
+            browser_token=browser,
+            next_path=next,
+            login_hint=login_hint,
+            actor=request_actor(request),
+        )
+        minutes = settings.session.login_attempt_minutes
+        return Redirect(url, cookies=[_cookie(settings, cookie_name, browser, minutes * 60)])
+
+    async def _callback(
+        self,
+        request: Request[Any, Any, Any],
+        db: AsyncSession,
+        broker: IdentityBroker,
+        settings: Settings,
+        provider: str,
+        params: dict[str, str],
+    ) -> Response[Any]:
+        # A new session id at every login; any session this browser had ends first.
+        previous = identity_of(request)
+        if previous is not None:
+            await broker.logout(db, previous, request_actor(request))
+        result = await broker.complete_login(
+            db,
+            provider,
+            params,
+            browser_token=request.cookies.get(_login_cookie_name(settings)),
+            actor=request_actor(request),
+        )
+        return Redirect(
+            result.next_path,
+            cookies=[
+                _cookie(settings, settings.session_cookie, result.session_token, None),
+                _cookie(settings, _login_cookie_name(settings), "", 0),
+                language_cookie(result.person.language, settings.secure_cookies),
+            ],
+        )
+
+    @get("/callback/{provider:str}", include_in_schema=False)
+    async def callback(
+        self,
+        request: Request[Any, Any, Any],
+        db: AsyncSession,
+        broker: IdentityBroker,
+        settings: Settings,
+        provider: str,
+    ) -> Response[Any]:
+        params = {k: v for k, v in request.query_params.items()}
+        return await self._callback(request, db, broker, settings, provider, params)
+
+    @post("/callback/{provider:str}", include_in_schema=False, exclude_from_csrf=True)
+    async def callback_form_post(
+        self,
+        request: Request[Any, Any, Any],
+        db: AsyncSession,
+        broker: IdentityBroker,
+        settings: Settings,
+        provider: str,
+    ) -> Response[Any]:
+        params = {k: str(v) for k, v in (await request.form()).items()}
+        return await self._callback(request, db, broker, settings, provider, params)
+
+    @post("/logout", status_code=303)
+    async def logout(
+        self,
+        request: Request[Any, Any, Any],
+        db: AsyncSession,
+        broker: IdentityBroker,
+        settings: Settings,
+    ) -> Response[Any]:
+        identity = identity_of(request)
+        target = None
+        if identity is not None:
+            target = await broker.logout(db, identity, request_actor(request))
+        return Redirect(
+            target or "/",
+            status_code=303,
+            cookies=[_cookie(settings, settings.session_cookie, "", 0)],
+        )
+
+    @post("/backchannel-logout/{provider:str}", exclude_from_csrf=True, status_code=200)
+    async def backchannel_logout(
+        self,
+        request: Request[Any, Any, Any],
+        db: AsyncSession,
+        broker: IdentityBroker,
+        provider: str,
+    ) -> Response[dict[str, int]]:
+        form = await request.form()
+        token = form.get("logout_token")
+        actor = Actor(label=f"identity provider {provider[:40]}", ip=request_actor(request).ip)
+        ended = await broker.backchannel_logout(db, provider, str(token) if token else None, actor)
+        return Response({"sessions_ended": ended}, headers={"cache-control": "no-store"})
+
+
+@get("/.well-known/jwks.json", tags=["identity"])
+async def jwks(db: AsyncSession, broker: IdentityBroker) -> dict[str, Any]:
+    return await broker.rp_keys.jwks(db)
+
+
+def _me(identity: CurrentSession, broker: IdentityBroker) -> Me:
+    person = identity.person
+    return Me(
+        id=person.id,
+        given_name=person.given_name,
+        surname=person.surname,
+        nrn_masked=broker.masked_nrn(person),
+        birth_date=person.birth_date,
+        email=person.email,
+        email_verified=person.email_verified,
+        language=person.language,
+        loa=identity.session.loa,
+        roles=identity.role_names,
+        offices=[
+            {"id": str(r.scope_id), "name": r.scope_label or "", "role": r.name}
+            for r in identity.roles
+            if r.scope_id
+        ],
+        # Reference notaries and succession options arrive with their own domains; until
+        # then every person has none and the product's default option.
+        preferred_office_id=None,
+        succession_option=1,
+        notifications=person.notifications or {},
+    )
+
+
+class MeController(Controller):
+    path = "/api/v1"
+    tags = ["identity"]
+    guards = [requires_login]
+
+    @get("/me")
+    async def me(self, request: Request[Any, Any, Any], broker: IdentityBroker) -> Me:
+        return _me(current(request), broker)
+
+    @patch("/me")
+    async def update_me(
+        self,
+        request: Request[Any, Any, Any],
+        db: AsyncSession,
+        broker: IdentityBroker,
+        data: MePatch,
+    ) -> Me:
+        identity = current(request)
+        if data.preferred_office_id is not None:
+            raise Invalid(
+                "Choosing a reference notary is not available yet.", type="not-available-yet"
+            )
+        person = await broker.update_profile(
+            db, identity.person, language=data.language, notifications=data.notifications
+        )
+        return _me(CurrentSession(identity.session, person, identity.roles), broker)
+
+    @get("/history")
+    async def history(
+        self,
+        request: Request[Any, Any, Any],
+        db: AsyncSession,
+        broker: IdentityBroker,
+        since: datetime | None = None,
+        action: str | None = None,
+    ) -> History:
+        events, ok = await broker.history(db, current(request).person, since=since, action=action)
+        return History(
+            chain_verified=ok,
+            events=[
+                HistoryEntry(
+                    id=e.id,
+                    at=e.at,
+                    action=e.action,
+                    actor=e.actor_label,
+                    target=e.target,
+                    ip=e.ip,
+                    detail=e.detail,
+                )
+                for e in events
+            ],
+        )
+
+
+class PagesController(Controller):
+    include_in_schema = False
+
+    @get("/")
+    async def landing(
+        self, request: Request[Any, Any, Any], broker: IdentityBroker
+    ) -> Response[Any]:
+        if identity_of(request) is not None:
+            return Redirect("/home")
+        providers = [
+            {"name": name, "label": p.config.label, "development": p.config.development}  # type: ignore[attr-defined]
+            for name, p in broker.providers.items()
+            if p.config.show_on_landing  # type: ignore[attr-defined]
+        ]
+        return Template("idp_bridge/landing.html", context={"providers": providers})
+
+    @get("/home", guards=[requires_login])
+    async def home(self, request: Request[Any, Any, Any], broker: IdentityBroker) -> Template:
+        identity = current(request)
+        return Template(
+            "idp_bridge/home.html",
+            context={
+                "person": identity.person,
+                "session": identity.session,
+                "roles": identity.roles,
+                "nrn_masked": broker.masked_nrn(identity.person),
+                "loa_labels": LOA_LABELS,
+                "role_labels": ROLE_LABELS,
+            },
+        )
+
+    @get("/history", guards=[requires_login])
+    async def history_page(
+        self, request: Request[Any, Any, Any], db: AsyncSession, broker: IdentityBroker
+    ) -> Template:
+        events, ok = await broker.history(db, current(request).person, since=None, action=None)
+        return Template(
+            "idp_bridge/history.html",
+            context={
+                "events": events,
+                "chain_ok": ok,
+                "action_labels": ACTION_LABELS,
+                "reason_labels": REASON_LABELS,
+            },
+        )
+
+    @post("/language", status_code=303)
+    async def switch_language(
+        self,
+        request: Request[Any, Any, Any],
+        db: AsyncSession,
+        broker: IdentityBroker,
+        settings: Settings,
+    ) -> Response[Any]:
+        form = await request.form()
+        language = str(form.get("language", ""))
+        if language not in settings.languages:
+            raise Invalid("This language is not available.", type="language-not-available")
+        identity = identity_of(request)
+        if identity is not None:
+            await broker.update_profile(db, identity.person, language=language)
+        try:
+            target = safe_next(str(form.get("next") or "/"))
+        except LoginRefused:  # a bad `next` just goes to the start page
+            target = "/"
+        return Redirect(
+            target, status_code=303, cookies=[language_cookie(language, settings.secure_cookies)]
+        )
+
+
+__all__ = [
+    "LANGUAGE_COOKIE",
+    "AuthController",
+    "MeController",
+    "PagesController",
+    "identity_middleware",
+    "jwks",
+    "requires_login",
+]

@@ -1,0 +1,47 @@
+"""API input and output of the identity domain."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+import msgspec
+
+
+class Me(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    given_name: str
+    surname: str
+    nrn_masked: str
+    birth_date: date | None
+    email: str | None
+    email_verified: bool
+    language: str
+    loa: str
+    roles: list[str]
+    offices: list[dict[str, str]]
+    preferred_office_id: uuid.UUID | None
+    succession_option: int
+    notifications: dict[str, bool]
+
+
+class MePatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    language: str | None = None
+    preferred_office_id: uuid.UUID | None = None
+    notifications: dict[str, bool] | None = None
+
+
+class HistoryEntry(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    at: datetime
+    action: str
+    actor: str
+    target: str | None
+    ip: str | None
+    detail: dict[str, Any]
+
+
+class History(msgspec.Struct, kw_only=True):
+    chain_verified: bool
+    events: list[HistoryEntry]

@@ -1,0 +1,140 @@
+"""The composition root: builds every service from the settings and assembles the app."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from acts import NotaryRegister
+from idp_bridge import IdentityBroker, build_providers
+from idp_bridge.dev_idp import DevIdentityProvider, DevIdentityProviderController
+from idp_bridge.routes import (
+    AuthController,
+    MeController,
+    PagesController,
+    identity_middleware,
+    jwks,
+)
+from kluis import db as database
+from kluis.demo import load_demo
+from kluis.hooks import Hooks
+from kluis.keys import KeyProvider, key_provider_from
+from kluis.settings import Settings, get_settings
+from kluis.web import (
+    csrf_config,
+    exception_handlers,
+    security_headers,
+    static_files,
+    template_config,
+)
+from kluis.web.i18n import language_middleware
+
+MODEL_MODULES = ("kluis.audit", "idp_bridge.models", "acts.models")
+TEMPLATE_PACKAGES = ("idp_bridge",)
+# Routes a browser form on another site or a provider's server calls without our CSRF token.
+CSRF_EXEMPT = ["/auth/callback/", "/auth/backchannel-logout/", "/dev-idp/token"]
+
+
+def import_all_models() -> None:
+    for module in MODEL_MODULES:
+        importlib.import_module(module)
+
+
+@dataclass
+class Platform:
+    """Every long-lived service, built once from the settings."""
+
+    settings: Settings
+    keys: KeyProvider
+    engine: AsyncEngine
+    session_maker: async_sessionmaker[AsyncSession]
+    hooks: Hooks
+    broker: IdentityBroker
+    register: NotaryRegister
+    dev_idp: DevIdentityProvider | None
+
+
+def build_platform(settings: Settings) -> Platform:
+    import_all_models()
+    keys = key_provider_from(settings)
+    engine = database.create_engine(settings)
+    register = NotaryRegister(keys)
+    hooks = Hooks(role_resolvers=[register.roles_for])
+    broker = IdentityBroker(settings, keys, build_providers(settings), hooks)
+    dev_idp = (
+        DevIdentityProvider(settings, load_demo(settings.path(settings.demo_file)))
+        if settings.dev_idp
+        else None
+    )
+    return Platform(
+        settings=settings,
+        keys=keys,
+        engine=engine,
+        session_maker=database.session_maker(engine),
+        hooks=hooks,
+        broker=broker,
+        register=register,
+        dev_idp=dev_idp,
+    )
+
+
+def _template_dirs() -> list[Any]:
+    from importlib.resources import files
+
+    return [files(package) / "templates" for package in TEMPLATE_PACKAGES]
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    logging.basicConfig(level=settings.log_level)
+    platform = build_platform(settings)
+
+    async def ensure_relying_party_keys() -> None:
+        async with platform.session_maker() as db:
+            await platform.broker.rp_keys.ensure(db)
+
+    handlers: list[Any] = [AuthController, MeController, PagesController, jwks, static_files()]
+    if platform.dev_idp is not None:
+        handlers.append(DevIdentityProviderController)
+
+    def constant(value: Any) -> Provide:
+        return Provide(lambda: value, sync_to_thread=False)
+
+    return Litestar(
+        route_handlers=handlers,
+        plugins=[database.sqlalchemy_plugin(platform.engine)],
+        dependencies={
+            "settings": constant(settings),
+            "broker": constant(platform.broker),
+            "register": constant(platform.register),
+            "dev_idp": constant(platform.dev_idp),
+        },
+        middleware=[
+            DefineMiddleware(language_middleware(settings.languages, settings.default_language)),
+            DefineMiddleware(security_headers(settings)),
+            DefineMiddleware(identity_middleware),
+        ],
+        csrf_config=csrf_config(settings, platform.keys, CSRF_EXEMPT),
+        template_config=template_config(settings, _template_dirs()),
+        exception_handlers=exception_handlers,  # type: ignore[arg-type]
+        openapi_config=OpenAPIConfig(title="Kluis", version="1", path="/schema"),
+        on_startup=[ensure_relying_party_keys],
+        state=State(
+            {
+                "settings": settings,
+                "platform": platform,
+                "broker": platform.broker,
+                "session_maker": platform.session_maker,
+            }
+        ),
+        debug=False,
+    )

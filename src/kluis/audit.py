@@ -1,0 +1,224 @@
+"""The history ("Historiek"): append-only events, hash-chained per subject.
+
+Each event's hash covers its own fields and the previous event's hash, and a head row per
+subject holds the last sequence number and hash. Editing, deleting or reordering any event
+(including the newest) therefore breaks `verify`. Events are written in the caller's
+transaction, so a history entry exists exactly when the change it records does.
+
+Action tags read `source:subject:action` (`idp:login:succeeded`). Details never hold an NRN.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from advanced_alchemy.base import UUIDBase
+from advanced_alchemy.types import GUID, DateTimeUTC
+from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+# Events that concern no identified person (a refused login before we knew who) belong to
+# the platform's own history.
+PLATFORM_SUBJECT = uuid.UUID(int=0)
+GENESIS = "0" * 64
+
+
+class HistoryHead(UUIDBase):
+    __tablename__ = "history_heads"
+    subject_id: Mapped[uuid.UUID] = mapped_column(GUID, unique=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class HistoryEvent(UUIDBase):
+    __tablename__ = "history_events"
+    __table_args__ = (UniqueConstraint("subject_id", "seq"),)
+
+    subject_id: Mapped[uuid.UUID] = mapped_column(
+        GUID, ForeignKey("history_heads.subject_id"), index=True
+    )
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(GUID, nullable=True)
+    actor_label: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(100), index=True)
+    target: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    user_agent: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did something, and from where. `label` is what the history page shows."""
+
+    label: str
+    id: uuid.UUID | None = None
+    ip: str | None = None
+    user_agent: str | None = None
+
+    def with_identity(self, id: uuid.UUID, label: str) -> Actor:
+        return Actor(label=label, id=id, ip=self.ip, user_agent=self.user_agent)
+
+
+SYSTEM = Actor(label="platform")
+
+
+def event_hash(event: HistoryEvent) -> str:
+    canonical = json.dumps(
+        {
+            "subject": str(event.subject_id),
+            "seq": event.seq,
+            "at": event.at.astimezone(UTC).isoformat(timespec="microseconds"),
+            "actor_id": str(event.actor_id) if event.actor_id else None,
+            "actor_label": event.actor_label,
+            "action": event.action,
+            "target": event.target,
+            "ip": event.ip,
+            "user_agent": event.user_agent,
+            "detail": event.detail,
+            "prev": event.prev_hash,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def _locked_head(db: AsyncSession, subject_id: uuid.UUID) -> HistoryHead:
+    insert = pg_insert if db.bind.dialect.name == "postgresql" else sqlite_insert
+    await db.execute(
+        insert(HistoryHead)
+        .values(id=uuid.uuid4(), subject_id=subject_id, seq=0, hash=GENESIS)
+        .on_conflict_do_nothing(index_elements=["subject_id"])
+    )
+    # FOR UPDATE serialises appends to one subject's chain on PostgreSQL; SQLite already
+    # serialises writers.
+    return (
+        await db.execute(
+            select(HistoryHead).where(HistoryHead.subject_id == subject_id).with_for_update()
+        )
+    ).scalar_one()
+
+
+async def record(
+    db: AsyncSession,
+    *,
+    subject_id: uuid.UUID,
+    action: str,
+    actor: Actor,
+    target: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> HistoryEvent:
+    """Append one event to `subject_id`'s chain, in the caller's transaction."""
+    head = await _locked_head(db, subject_id)
+    event = HistoryEvent(
+        subject_id=subject_id,
+        seq=head.seq + 1,
+        at=datetime.now(UTC),
+        actor_id=actor.id,
+        actor_label=actor.label,
+        action=action,
+        target=target,
+        ip=actor.ip,
+        user_agent=(actor.user_agent or "")[:300] or None,
+        detail=detail or {},
+        prev_hash=head.hash,
+    )
+    event.hash = event_hash(event)
+    head.seq, head.hash = event.seq, event.hash
+    db.add(event)
+    await db.flush()
+    return event
+
+
+async def history_for(
+    db: AsyncSession,
+    subject_id: uuid.UUID,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    action_prefix: str | None = None,
+    limit: int = 200,
+) -> Sequence[HistoryEvent]:
+    query = select(HistoryEvent).where(HistoryEvent.subject_id == subject_id)
+    if since:
+        query = query.where(HistoryEvent.at >= since)
+    if until:
+        query = query.where(HistoryEvent.at < until)
+    if action_prefix:
+        query = query.where(HistoryEvent.action.startswith(action_prefix, autoescape=True))
+    query = query.order_by(HistoryEvent.seq.desc()).limit(limit)
+    return (await db.execute(query)).scalars().all()
+
+
+@dataclass
+class ChainReport:
+    subjects: int = 0
+    events: int = 0
+    broken: dict[uuid.UUID, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.broken
+
+
+async def verify(db: AsyncSession, subject_id: uuid.UUID | None = None) -> ChainReport:
+    """Recompute every chain (or one). Streams events so memory stays flat."""
+    report = ChainReport()
+    heads_query = select(HistoryHead)
+    if subject_id is not None:
+        heads_query = heads_query.where(HistoryHead.subject_id == subject_id)
+    heads = {h.subject_id: (h.seq, h.hash) for h in (await db.execute(heads_query)).scalars()}
+
+    events_query = select(HistoryEvent).order_by(HistoryEvent.subject_id, HistoryEvent.seq)
+    if subject_id is not None:
+        events_query = events_query.where(HistoryEvent.subject_id == subject_id)
+
+    current: uuid.UUID | None = None
+    expected_seq, prev = 0, GENESIS
+
+    def close(subject: uuid.UUID, seq: int, last: str) -> None:
+        report.subjects += 1
+        if subject not in report.broken and heads.pop(subject, None) != (seq, last):
+            report.broken[subject] = f"head does not match event {seq} (events removed?)"
+
+    result = await db.stream(events_query.execution_options(yield_per=500))
+    async for event in result.scalars():
+        if event.subject_id != current:
+            if current is not None:
+                close(current, expected_seq, prev)
+            current, expected_seq, prev = event.subject_id, 0, GENESIS
+        report.events += 1
+        expected_seq += 1
+        if event.subject_id in report.broken:
+            continue
+        if event.seq != expected_seq:
+            report.broken[event.subject_id] = f"event {expected_seq} missing or out of order"
+        elif event.prev_hash != prev:
+            report.broken[event.subject_id] = f"event {event.seq} does not follow its predecessor"
+        elif event_hash(event) != event.hash:
+            report.broken[event.subject_id] = f"event {event.seq} was altered"
+        prev = event.hash
+    if current is not None:
+        close(current, expected_seq, prev)
+    for subject, (seq, _hash) in heads.items():
+        if seq:
+            report.broken[subject] = "events removed: head without events"
+    return report
+
+
+async def chain_intact(db: AsyncSession, subject_id: uuid.UUID) -> bool:
+    return (await verify(db, subject_id)).ok

@@ -1,0 +1,284 @@
+"""The `kluis` command for developers and operators."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import click
+
+from kluis import audit
+from kluis import db as database
+from kluis.audit import Actor
+from kluis.errors import AppError, ConfigurationError
+from kluis.settings import Settings, get_settings
+
+T = TypeVar("T")
+OPERATOR = Actor(label="operator (command line)")
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except ConfigurationError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _run(work: Callable[[Any], Awaitable[T]]) -> T:
+    """Run `work(platform)` with a freshly built platform, and dispose of it after."""
+    from kluis.app import build_platform
+
+    async def main() -> T:
+        platform = build_platform(_settings())
+        try:
+            return await work(platform)
+        except AppError as exc:
+            raise click.ClickException(f"{exc.type}: {exc.message}") from exc
+        finally:
+            await platform.engine.dispose()
+
+    return asyncio.run(main())
+
+
+@click.group()
+def main() -> None:
+    """Kluis: the citizen vault platform."""
+
+
+# -- running ------------------------------------------------------------------------------
+
+
+def _serve(settings: Settings, workers: int) -> None:
+    import uvicorn
+
+    uvicorn.run(
+        "kluis.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=workers,
+        proxy_headers=False,
+        log_level=settings.log_level.lower(),
+    )
+
+
+@main.command()
+def dev() -> None:
+    """Migrate, seed the demo and serve the development platform."""
+    settings = _settings()
+    if settings.env == "production":
+        raise click.ClickException("`kluis dev` is for development; use `kluis serve`.")
+    database.upgrade(settings)
+    _seed()
+    click.echo(f"Kluis runs on {settings.base_url}")
+    _serve(settings, workers=1)
+
+
+@main.command()
+@click.option("--workers", default=1, show_default=True, help="Worker processes.")
+def serve(workers: int) -> None:
+    """Serve the platform (the schema must be migrated first)."""
+    _serve(_settings(), workers)
+
+
+# -- database -----------------------------------------------------------------------------
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION."""
+    database.upgrade(_settings(), revision)
+    click.echo("database schema is up to date")
+
+
+# -- demo ---------------------------------------------------------------------------------
+
+
+def _seed() -> None:
+    from kluis.demo import load_demo
+
+    async def work(platform: Any) -> str:
+        demo = load_demo(platform.settings.path(platform.settings.demo_file))
+        async with platform.session_maker() as session:
+            people = 0
+            for citizen in demo.citizens:
+                _person, created = await platform.broker.register_person(
+                    session,
+                    nrn=citizen.nrn,
+                    given_name=citizen.given_name,
+                    surname=citizen.surname,
+                    email=citizen.email,
+                    language=citizen.language,
+                )
+                people += created
+            offices = 0
+            for entry in demo.offices:
+                try:
+                    office = await platform.register.office_by_number(
+                        session, entry.enterprise_number
+                    )
+                except AppError:
+                    office = await platform.register.add_office(
+                        session,
+                        name=entry.name,
+                        enterprise_number=entry.enterprise_number,
+                        municipality=entry.municipality,
+                        actor=OPERATOR,
+                    )
+                    offices += 1
+                for member in entry.members:
+                    await platform.register.add_member(
+                        session, office, nrn=member.nrn, role=member.role, actor=OPERATOR
+                    )
+            return f"demo: {people} new citizens, {offices} new offices"
+
+    click.echo(_run(work))
+
+
+@main.group()
+def demo() -> None:
+    """The demo data set (config/demo.toml)."""
+
+
+@demo.command("seed")
+def demo_seed() -> None:
+    """Create the demo citizens and offices (idempotent)."""
+    if _settings().env == "production":
+        raise click.ClickException("the demo data set is never seeded in production")
+    _seed()
+
+
+# -- notary register ----------------------------------------------------------------------
+
+
+@main.group()
+def notary() -> None:
+    """The notary register: offices and their members."""
+
+
+@notary.group("office")
+def office() -> None:
+    """Notary offices."""
+
+
+@office.command("add")
+@click.option("--name", required=True)
+@click.option("--enterprise-number", required=True)
+@click.option("--municipality")
+def office_add(name: str, enterprise_number: str, municipality: str | None) -> None:
+    async def work(platform: Any) -> str:
+        async with platform.session_maker() as session:
+            office = await platform.register.add_office(
+                session,
+                name=name,
+                enterprise_number=enterprise_number,
+                municipality=municipality,
+                actor=OPERATOR,
+            )
+            return f"{office.id}\t{office.enterprise_number}\t{office.name}"
+
+    click.echo(_run(work))
+
+
+@office.command("list")
+def office_list() -> None:
+    async def work(platform: Any) -> list[str]:
+        async with platform.session_maker() as session:
+            return [
+                f"{o.id}\t{o.enterprise_number}\t{o.name}"
+                for o in await platform.register.offices(session)
+            ]
+
+    for line in _run(work):
+        click.echo(line)
+
+
+@notary.group("member")
+def member() -> None:
+    """Members of an office: notaries and staff, by national registry number."""
+
+
+@member.command("add")
+@click.option("--office", "office_number", required=True, help="The office's enterprise number.")
+@click.option("--nrn", required=True, help="The member's national registry number.")
+@click.option("--role", type=click.Choice(["notary", "staff"]), required=True)
+def member_add(office_number: str, nrn: str, role: str) -> None:
+    async def work(platform: Any) -> str:
+        async with platform.session_maker() as session:
+            office = await platform.register.office_by_number(session, office_number)
+            await platform.register.add_member(session, office, nrn=nrn, role=role, actor=OPERATOR)
+            return f"{role} added to {office.name}"
+
+    click.echo(_run(work))
+
+
+@member.command("remove")
+@click.option("--office", "office_number", required=True)
+@click.option("--nrn", required=True)
+def member_remove(office_number: str, nrn: str) -> None:
+    async def work(platform: Any) -> str:
+        async with platform.session_maker() as session:
+            office = await platform.register.office_by_number(session, office_number)
+            await platform.register.remove_member(session, office, nrn=nrn, actor=OPERATOR)
+            return f"member removed from {office.name}"
+
+    click.echo(_run(work))
+
+
+# -- identity providers -------------------------------------------------------------------
+
+
+@main.group()
+def idp() -> None:
+    """The platform's relying-party keys towards identity providers."""
+
+
+@idp.group("keys")
+def idp_keys() -> None:
+    """Signing and encryption keys published at /.well-known/jwks.json."""
+
+
+@idp_keys.command("rotate")
+def idp_keys_rotate() -> None:
+    """Publish new keys; the previous encryption key keeps decrypting for 24 hours."""
+
+    async def work(platform: Any) -> list[str]:
+        async with platform.session_maker() as session:
+            return await platform.broker.rp_keys.rotate(session)
+
+    click.echo("new keys: " + ", ".join(_run(work)))
+
+
+# -- history ------------------------------------------------------------------------------
+
+
+@main.group("audit")
+def audit_group() -> None:
+    """The history's hash chains."""
+
+
+@audit_group.command("verify")
+def audit_verify() -> None:
+    """Recompute every chain; exit 1 if any was altered."""
+
+    async def work(platform: Any) -> audit.ChainReport:
+        async with platform.session_maker() as session:
+            return await audit.verify(session)
+
+    report = _run(work)
+    click.echo(f"{report.subjects} histories, {report.events} events checked")
+    for subject, problem in report.broken.items():
+        click.echo(f"BROKEN {subject}: {problem}", err=True)
+    sys.exit(0 if report.ok else 1)
+
+
+if __name__ == "__main__":
+    main()

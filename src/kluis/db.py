@@ -1,0 +1,83 @@
+"""Database: async SQLAlchemy through Litestar's SQLAlchemy plugin, migrations by Alembic.
+
+Models use advanced-alchemy's `UUIDAuditBase` (UUID primary key, created/updated
+timestamps). Services own their transactions and commit explicitly: a refused login must
+still commit its history entry while the response is a 4xx.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from advanced_alchemy.base import UUIDAuditBase, orm_registry
+from advanced_alchemy.extensions.litestar import (
+    AsyncSessionConfig,
+    SQLAlchemyAsyncConfig,
+    SQLAlchemyPlugin,
+)
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from kluis.settings import Settings
+
+Base = UUIDAuditBase
+metadata = orm_registry.metadata
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+__all__ = ["AsyncSession", "Base", "metadata"]
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    # WAL lets the development identity provider read while a login request writes.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database:
+        db_path = settings.path(url.database)
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        url = url.set(database=str(db_path))
+    engine = create_async_engine(url, pool_pre_ping=True)
+    if url.get_backend_name() == "sqlite":
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def session_maker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def sqlalchemy_plugin(engine: AsyncEngine) -> SQLAlchemyPlugin:
+    return SQLAlchemyPlugin(
+        config=SQLAlchemyAsyncConfig(
+            engine_instance=engine,
+            session_config=AsyncSessionConfig(expire_on_commit=False),
+            session_dependency_key="db",
+            create_all=False,
+        )
+    )
+
+
+def alembic_config(settings: Settings) -> AlembicConfig:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["settings"] = settings
+    return cfg
+
+
+def upgrade(settings: Settings, revision: str = "head") -> None:
+    """Bring the schema to `revision`. Runs its own event loop: call it outside one."""
+    command.upgrade(alembic_config(settings), revision)

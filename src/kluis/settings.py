@@ -1,0 +1,194 @@
+"""One typed settings object: `config/<env>.toml`, then `KLUIS_*` environment variables.
+
+Nothing else in the code base reads `os.environ`. Nested settings are reached from the
+environment with a double underscore: `KLUIS_SESSION__IDLE_MINUTES=5`,
+`KLUIS_PROVIDERS__ITSME__CLIENT_ID=...`. Every setting is documented in `config/README.md`.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import msgspec
+
+from kluis.errors import ConfigurationError
+
+Environment = Literal["development", "test", "production"]
+LevelOfAssurance = Literal["low", "substantial", "high"]
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+CONFIG_DIR = PROJECT_ROOT / "config"
+
+
+class SessionSettings(msgspec.Struct, kw_only=True):
+    idle_minutes: int = 15
+    absolute_hours: int = 8
+    login_attempt_minutes: int = 10
+
+
+class ProviderSettings(msgspec.Struct, kw_only=True):
+    """An OpenID Connect provider, configured entirely here (see config/README.md)."""
+
+    label: str
+    discovery_url: str
+    client_id: str
+    kind: Literal["oidc"] = "oidc"
+    client_auth: Literal["private_key_jwt", "client_secret_basic"] = "private_key_jwt"
+    client_secret: str | None = None
+    scopes: list[str] = msgspec.field(default_factory=lambda: ["openid"])
+    claims_request: dict[str, Any] | None = None
+    acr_values: list[str] = msgspec.field(default_factory=list)
+    request_object: Literal["none", "signed", "signed+encrypted"] = "none"
+    id_token_encrypted: bool = False
+    userinfo_encrypted: bool = False
+    use_userinfo: bool = True
+    nrn_claim: str = "egovNRN"
+    given_name_claim: str = "given_name"
+    surname_claim: str = "family_name"
+    birth_date_claim: str | None = "birthdate"
+    email_claim: str | None = "email"
+    language_claim: str | None = "locale"
+    loa: dict[str, LevelOfAssurance] = msgspec.field(default_factory=dict)
+    min_loa: LevelOfAssurance = "substantial"
+    signing_algorithms: list[str] = msgspec.field(default_factory=lambda: ["RS256", "PS256"])
+    clock_skew_seconds: int = 120
+    max_token_age_seconds: int = 600
+    development: bool = False
+    show_on_landing: bool = True
+
+
+class Settings(msgspec.Struct, kw_only=True):
+    env: Environment = "development"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str = ""
+    database_url: str = "sqlite+aiosqlite:///var/kluis.db"
+    data_dir: str = "var"
+    key_provider: Literal["local-file"] = "local-file"
+    key_file: str = "var/keys.json"
+    allow_local_key_file: bool = False
+    languages: list[str] = msgspec.field(default_factory=lambda: ["nl", "fr", "en", "de"])
+    default_language: str = "nl"
+    session: SessionSettings = msgspec.field(default_factory=SessionSettings)
+    providers: dict[str, ProviderSettings] = msgspec.field(default_factory=dict)
+    dev_idp: bool = False
+    demo_file: str = "config/demo.toml"
+    log_level: str = "INFO"
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    @property
+    def session_cookie(self) -> str:
+        # `__Host-` needs Secure; browsers only allow the plain name on http://127.0.0.1.
+        return "__Host-kluis" if self.secure_cookies else "kluis_session"
+
+    def path(self, value: str) -> Path:
+        """A settings path, relative to the project root unless absolute."""
+        p = Path(value)
+        return p if p.is_absolute() else PROJECT_ROOT / p
+
+    def development_stand_ins(self) -> list[str]:
+        found = []
+        if self.dev_idp:
+            found.append("development identity provider (dev_idp)")
+        found += [
+            f"provider {name!r} marked development"
+            for name, p in self.providers.items()
+            if p.development
+        ]
+        if self.key_provider == "local-file" and not self.allow_local_key_file:
+            found.append("local key file without allow_local_key_file")
+        return found
+
+    def check(self) -> None:
+        """Refuse settings that must never run, whatever the environment says."""
+        if self.env == "production":
+            stand_ins = self.development_stand_ins()
+            if stand_ins:
+                raise ConfigurationError(
+                    "production refuses development stand-ins: " + "; ".join(stand_ins)
+                )
+            if not self.secure_cookies:
+                raise ConfigurationError("production needs an https:// public_url")
+        if self.default_language not in self.languages:
+            raise ConfigurationError("default_language must be one of languages")
+        for name, p in self.providers.items():
+            if not p.client_id or not p.discovery_url:
+                raise ConfigurationError(f"provider {name!r} needs client_id and discovery_url")
+            if p.client_auth == "client_secret_basic" and not p.client_secret:
+                raise ConfigurationError(f"provider {name!r}: client_secret_basic needs a secret")
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _from_environ(environ: dict[str, str]) -> dict[str, Any]:
+    tree: dict[str, Any] = {}
+    for name, value in environ.items():
+        if not name.startswith("KLUIS_") or name == "KLUIS_ENV":
+            continue
+        path = name.removeprefix("KLUIS_").lower().split("__")
+        node = tree
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        parsed: Any = value
+        if value.startswith(("[", "{")):
+            parsed = msgspec.json.decode(value)
+        node[path[-1]] = parsed
+    return tree
+
+
+def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+    environ = dict(os.environ if environ is None else environ)
+    env = environ.get("KLUIS_ENV", overrides.get("env", "development"))
+    file = CONFIG_DIR / f"{env}.toml"
+    if not file.exists():
+        raise ConfigurationError(f"no settings file for KLUIS_ENV={env!r} ({file})")
+    data = tomllib.loads(file.read_text())
+    data = _merge(data, _from_environ(environ))
+    data = _merge(data, overrides)
+    data["env"] = env
+    data["providers"] = {
+        name: _with_profile(name, provider) for name, provider in data.get("providers", {}).items()
+    }
+    try:
+        settings = msgspec.convert(data, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        raise ConfigurationError(f"invalid settings: {exc}") from exc
+    for provider in settings.providers.values():
+        provider.discovery_url = provider.discovery_url.replace("{base_url}", settings.base_url)
+    settings.check()
+    return settings
+
+
+def _with_profile(name: str, provider: dict[str, Any]) -> dict[str, Any]:
+    """A provider's settings over its shared profile (`config/providers/<profile>.toml`)."""
+    profile = provider.pop("profile", None)
+    if profile is None:
+        return provider
+    file = CONFIG_DIR / "providers" / f"{profile}.toml"
+    if not file.is_file():
+        raise ConfigurationError(f"provider {name!r}: no profile {profile!r} ({file})")
+    return _merge(tomllib.loads(file.read_text()), provider)
+
+
+@cache
+def get_settings() -> Settings:
+    return load_settings()

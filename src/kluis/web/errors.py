@@ -1,0 +1,81 @@
+"""One mapping from errors to responses: problem+json for the API, a localized page else."""
+
+from __future__ import annotations
+
+import logging
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, PermissionDeniedException
+from litestar.response import Template
+
+from kluis.errors import AppError
+from kluis.web.i18n import gettext
+
+log = logging.getLogger("kluis.errors")
+
+_HTTP_TYPES = {
+    400: ("bad-request", "The request could not be handled."),
+    401: ("login-required", "Please log in first."),
+    403: ("forbidden", "You may not do this."),
+    404: ("not-found", "This page or item does not exist."),
+    405: ("method-not-allowed", "This action is not possible here."),
+    413: ("request-too-large", "The request is too large."),
+    429: ("too-many-requests", "Too many requests. Please wait a moment."),
+}
+_JSON_PREFIXES = ("/api/", "/auth/backchannel-logout/", "/dev-idp/token", "/dev-idp/userinfo")
+
+
+def wants_json(request: Request) -> bool:
+    if request.url.path.startswith(_JSON_PREFIXES):
+        return True
+    accept = request.headers.get("accept", "")
+    return "json" in accept and "text/html" not in accept
+
+
+def render_problem(
+    request: Request, status: int, type_: str, title: str, detail: str | None = None
+) -> Response:
+    if wants_json(request):
+        body = {"type": type_, "title": title, "status": status, "detail": detail or title}
+        return Response(content=body, status_code=status, media_type="application/problem+json")
+    return Template(
+        template_name="error.html",
+        context={"status": status, "type": type_, "title": title, "detail": detail},
+        status_code=status,
+        media_type=MediaType.HTML,
+    )
+
+
+def handle_app_error(request: Request, exc: AppError) -> Response:
+    message = gettext(exc.message, **exc.params)
+    return render_problem(request, exc.status, exc.type, message)
+
+
+def handle_http_exception(request: Request, exc: HTTPException) -> Response:
+    status = exc.status_code
+    if status >= 500:
+        return handle_unexpected(request, exc)
+    if isinstance(exc, PermissionDeniedException) and "CSRF" in str(exc.detail):
+        type_, message = "csrf-token-invalid", "Your form expired. Please reload the page."
+    else:
+        type_, message = _HTTP_TYPES.get(
+            status, ("bad-request", "The request could not be handled.")
+        )
+    detail = None
+    if status == 400 and getattr(exc, "extra", None):
+        detail = gettext("Some of the input is not valid.")
+    return render_problem(request, status, type_, gettext(message), detail)
+
+
+def handle_unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return render_problem(
+        request, 500, "internal-error", gettext("Something went wrong on our side.")
+    )
+
+
+exception_handlers = {
+    AppError: handle_app_error,
+    HTTPException: handle_http_exception,
+    Exception: handle_unexpected,
+}

@@ -1,0 +1,122 @@
+"""Templates, static files, CSRF and security headers shared by every domain's pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from jinja2 import Environment
+from litestar import Router
+from litestar.config.csrf import CSRFConfig
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.datastructures import MutableScopeHeaders
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from kluis.keys import KeyProvider
+from kluis.settings import Settings
+from kluis.web import i18n
+
+WEB_DIR = Path(__file__).parent
+CSRF_COOKIE = "csrftoken"
+CSRF_HEADER = "x-csrftoken"
+
+
+def template_config(settings: Settings, directories: list[Path]) -> TemplateConfig:
+    def configure(engine: JinjaTemplateEngine) -> None:
+        env: Environment = engine.engine
+        env.add_extension("jinja2.ext.i18n")
+        env.install_gettext_callables(  # type: ignore[attr-defined]
+            gettext=i18n.gettext, ngettext=i18n.ngettext, newstyle=True
+        )
+        env.globals.update(
+            current_language=i18n.current_language,
+            language_names={k: i18n.LANGUAGE_NAMES.get(k, k) for k in settings.languages},
+            development_notices=settings.development_stand_ins()
+            if settings.env != "production"
+            else [],
+            csrf_header=CSRF_HEADER,
+        )
+        env.policies["ext.i18n.trimmed"] = True
+
+    return TemplateConfig(
+        directory=[WEB_DIR / "templates", *directories],
+        engine=JinjaTemplateEngine,
+        engine_callback=configure,
+    )
+
+
+def static_files() -> Router:
+    return create_static_files_router(path="/static", directories=[WEB_DIR / "static"])
+
+
+def csrf_config(settings: Settings, keys: KeyProvider, exclude: list[str]) -> CSRFConfig:
+    # Double-submit cookie as API.md states: cookie `csrftoken`, header `x-csrftoken`
+    # (forms send `_csrf_token`). The cookie must be readable by the page's own script.
+    return CSRFConfig(
+        secret=keys.derive_secret("csrf").hex(),
+        cookie_name=CSRF_COOKIE,
+        header_name=CSRF_HEADER,
+        cookie_secure=settings.secure_cookies,
+        cookie_samesite="lax",
+        exclude=exclude,
+    )
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def security_headers(settings: Settings):  # type: ignore[no-untyped-def]
+    """ASGI middleware factory adding the security headers every response carries."""
+    # Logging out may redirect a form post to a provider's end-session endpoint, and
+    # Chromium applies form-action to such redirects.
+    provider_origins = sorted(
+        {_origin(p.discovery_url) for p in settings.providers.values()} - {settings.base_url}
+    )
+    csp = "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+            "form-action " + " ".join(["'self'", *provider_origins]),
+        ]
+    )
+    fixed = [
+        ("content-security-policy", csp),
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("referrer-policy", "same-origin"),
+        ("permissions-policy", "camera=(), microphone=(), geolocation=(), payment=()"),
+        ("cross-origin-opener-policy", "same-origin"),
+    ]
+    if settings.secure_cookies:
+        fixed.append(("strict-transport-security", "max-age=63072000; includeSubDomains"))
+
+    def factory(app: ASGIApp) -> ASGIApp:
+        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != "http":
+                await app(scope, receive, send)
+                return
+
+            async def send_with_headers(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    headers = MutableScopeHeaders.from_message(message)
+                    for name, value in fixed:
+                        headers[name] = value
+                    if "cache-control" not in headers:
+                        headers["cache-control"] = "no-store"
+                await send(message)
+
+            await app(scope, receive, send_with_headers)
+
+        return middleware
+
+    return factory

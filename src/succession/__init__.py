@@ -1,0 +1,1 @@
+"""Succession: after-death options, death notices, estate look-ups, transfers to heirs."""

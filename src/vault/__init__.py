@@ -1,0 +1,1 @@
+"""The vault: documents, the storage engine, malware scanning, contacts and shares."""
