@@ -35,7 +35,10 @@ format: $(VENV)/.installed-test
 
 ## make messages: extract translatable strings and update the nl/fr/en/de catalogues
 messages: $(VENV)/.installed-test
-	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 -o var/messages.pot src
+	mkdir -p var
+	$(BIN)/pybabel extract -F babel.cfg --no-location -o var/messages.pot \
+	  -k _ -k gettext -k ngettext:1,2 -k N_ \
+	  -k Invalid -k NotFound -k Conflict -k Forbidden -k Unavailable -k Unauthenticated .
 	$(BIN)/pybabel update -i var/messages.pot -d src/kluis/web/locale --no-fuzzy-matching
 
 clean:

@@ -34,6 +34,7 @@ from joserfc import jwe, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, RSAKey
 from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 from stdnum.exceptions import ValidationError
 
@@ -95,7 +96,7 @@ class OAuthFailure(Exception):
 class DevIdentityProvider:
     """The provider's state: its keys, clients, pending authorizations, codes and tokens."""
 
-    def __init__(self, settings: Settings, demo: Demo) -> None:
+    def __init__(self, settings: NamedDependency[Settings], demo: Demo) -> None:
         self.issuer = f"{settings.base_url}{PATH}"
         self.rp_jwks_uri = f"{settings.base_url}/.well-known/jwks.json"
         self.callback_base = f"{settings.base_url}/auth/callback/"
@@ -329,15 +330,17 @@ class DevIdentityProviderController(Controller):
     include_in_schema = False
 
     @get("/.well-known/openid-configuration")
-    async def discovery(self, dev_idp: DevIdentityProvider) -> dict[str, Any]:
+    async def discovery(self, dev_idp: NamedDependency[DevIdentityProvider]) -> dict[str, Any]:
         return dev_idp.metadata()
 
     @get("/jwks")
-    async def jwks(self, dev_idp: DevIdentityProvider) -> dict[str, Any]:
+    async def jwks(self, dev_idp: NamedDependency[DevIdentityProvider]) -> dict[str, Any]:
         return {"keys": [dev_idp.sig.as_dict(private=False), dev_idp.enc.as_dict(private=False)]}
 
     @get("/authorize")
-    async def authorize(self, request: Request, dev_idp: DevIdentityProvider) -> Response:
+    async def authorize(
+        self, request: Request, dev_idp: NamedDependency[DevIdentityProvider]
+    ) -> Response:
         try:
             client, params = await dev_idp.read_authorization(dict(request.query_params))
         except OAuthFailure as failure:
@@ -361,7 +364,9 @@ class DevIdentityProviderController(Controller):
         )
 
     @post("/authorize")
-    async def choose(self, request: Request, dev_idp: DevIdentityProvider) -> Response:
+    async def choose(
+        self, request: Request, dev_idp: NamedDependency[DevIdentityProvider]
+    ) -> Response:
         form = dict(await request.form())
         pending = dev_idp.pending.pop(str(form.get("ticket", "")), None)
         if pending is None or pending.expires < time.time():
@@ -379,7 +384,9 @@ class DevIdentityProviderController(Controller):
         return Redirect(dev_idp.grant(pending.client, params, person, level))
 
     @post("/token", exclude_from_csrf=True, status_code=200)
-    async def token(self, request: Request, dev_idp: DevIdentityProvider) -> Response:
+    async def token(
+        self, request: Request, dev_idp: NamedDependency[DevIdentityProvider]
+    ) -> Response:
         form = {k: str(v) for k, v in (await request.form()).items()}
         try:
             client = await dev_idp.authenticate_client(request, form)
@@ -399,7 +406,9 @@ class DevIdentityProviderController(Controller):
             return _oauth_error(failure)
 
     @get("/userinfo")
-    async def userinfo(self, request: Request, dev_idp: DevIdentityProvider) -> Response:
+    async def userinfo(
+        self, request: Request, dev_idp: NamedDependency[DevIdentityProvider]
+    ) -> Response:
         token = request.headers.get("authorization", "").removeprefix("Bearer ")
         grant = dev_idp.tokens.get(token)
         if grant is None:
@@ -411,7 +420,9 @@ class DevIdentityProviderController(Controller):
         return Response(await dev_idp.encrypt_for_client(signed), media_type="application/jwt")
 
     @get("/end-session")
-    async def end_session(self, request: Request, dev_idp: DevIdentityProvider) -> Response:
+    async def end_session(
+        self, request: Request, dev_idp: NamedDependency[DevIdentityProvider]
+    ) -> Response:
         target = request.query_params.get("post_logout_redirect_uri", "")
         if not target.startswith(dev_idp.post_logout_base):
             target = dev_idp.post_logout_base

@@ -11,6 +11,7 @@ import stdnum.be.nn
 from stdnum.exceptions import ValidationError
 
 from kluis.errors import AppError
+from kluis.text import N_
 
 LevelOfAssurance = Literal["low", "substantial", "high"]
 LOA_ORDER: dict[str, int] = {"low": 1, "substantial": 2, "high": 3}
@@ -25,36 +26,39 @@ def loa_at_least(level: str | None, minimum: str) -> bool:
 REFUSALS: dict[str, tuple[int, str]] = {
     "login-state-invalid": (
         400,
-        "This login link has expired or was already used. Please start again.",
+        N_("This login link has expired or was already used. Please start again."),
     ),
     "login-provider-error": (
         400,
-        "The identity provider did not complete the login. Please try again.",
+        N_("The identity provider did not complete the login. Please try again."),
     ),
     "login-token-invalid": (
         400,
-        "The identity provider's answer could not be verified. Please try again.",
+        N_("The identity provider's answer could not be verified. Please try again."),
     ),
     "login-provider-unavailable": (
         503,
-        "The identity provider cannot be reached right now. Please try again later.",
+        N_("The identity provider cannot be reached right now. Please try again later."),
     ),
     "nrn-missing": (
         403,
-        "Your identity provider did not share your national registry number.",
+        N_("Your identity provider did not share your national registry number."),
     ),
-    "nrn-invalid": (403, "Your national registry number is not valid."),
+    "nrn-invalid": (403, N_("Your national registry number is not valid.")),
     "nrn-not-national-register": (
         403,
-        "A personal vault needs a number from the national register; BIS numbers are not accepted.",
+        N_(
+            "A personal vault needs a number from the national register; "
+            "BIS numbers are not accepted."
+        ),
     ),
-    "under-age": (403, "A personal vault is available from the age of 18."),
+    "under-age": (403, N_("A personal vault is available from the age of 18.")),
     "loa-too-low": (
         403,
-        "This way of logging in is not secure enough. Please use your eID card or itsme.",
+        N_("This way of logging in is not secure enough. Please use your eID card or itsme."),
     ),
-    "redirect-not-allowed": (400, "This login link points outside Kluis and was refused."),
-    "provider-unknown": (404, "This identity provider is not available."),
+    "redirect-not-allowed": (400, N_("This login link points outside Kluis and was refused.")),
+    "provider-unknown": (404, N_("This identity provider is not available.")),
 }
 
 

@@ -9,7 +9,9 @@ from typing import Any
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
+from litestar.di import NamedDependency
 from litestar.handlers import BaseRouteHandler
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Redirect, Template
 from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,21 +22,25 @@ from idp_bridge.services import CurrentSession, IdentityBroker, safe_next
 from kluis.audit import Actor
 from kluis.errors import Invalid, Unauthenticated
 from kluis.settings import Settings
+from kluis.text import N_
 from kluis.web.i18n import LANGUAGE_COOKIE, language_cookie
 
 LOGIN_COOKIE_PLAIN = "kluis_login"
 
-LOA_LABELS = {"high": "High", "substantial": "Substantial", "low": "Low"}
-ROLE_LABELS = {"notary": "Notary", "staff": "Notary office staff"}
+# The labels of the shipped provider profiles, which live in config/ where extraction cannot
+# see them.
+PROVIDER_LABELS = (N_("Log in with itsme"), N_("Log in with eID"), N_("Development login"))
+LOA_LABELS = {"high": N_("High"), "substantial": N_("Substantial"), "low": N_("Low")}
+ROLE_LABELS = {"notary": N_("Notary"), "staff": N_("Notary office staff")}
 ACTION_LABELS = {
-    "idp:login:succeeded": "Logged in",
-    "idp:login:refused": "Login refused",
-    "idp:session:ended": "Logged out",
+    "idp:login:succeeded": N_("Logged in"),
+    "idp:login:refused": N_("Login refused"),
+    "idp:session:ended": N_("Logged out"),
 }
 REASON_LABELS = {
     **{reason: message for reason, (_status, message) in REFUSALS.items()},
-    "logout": "You logged out.",
-    "provider-logout": "Your identity provider ended the session.",
+    "logout": N_("You logged out."),
+    "provider-logout": N_("Your identity provider ended the session."),
 }
 
 
@@ -106,12 +112,12 @@ class AuthController(Controller):
     async def login(
         self,
         request: Request[Any, Any, Any],
-        db: AsyncSession,
-        broker: IdentityBroker,
-        settings: Settings,
-        provider: str,
+        db: NamedDependency[AsyncSession],
+        broker: NamedDependency[IdentityBroker],
+        settings: NamedDependency[Settings],
+        provider: FromPath[str],
         next: str | None = None,
-        login_hint: str | None = None,
+        login_hint: FromQuery[str | None] = None,
     ) -> Response[Any]:
         cookie_name = _login_cookie_name(settings)
         browser = request.cookies.get(cookie_name) or secrets.token_urlsafe(32)
@@ -129,10 +135,10 @@ class AuthController(Controller):
     async def _callback(
         self,
         request: Request[Any, Any, Any],
-        db: AsyncSession,
-        broker: IdentityBroker,
-        settings: Settings,
-        provider: str,
+        db: NamedDependency[AsyncSession],
+        broker: NamedDependency[IdentityBroker],
+        settings: NamedDependency[Settings],
+        provider: FromPath[str],
         params: dict[str, str],
     ) -> Response[Any]:
         # A new session id at every login; any session this browser had ends first.
@@ -159,10 +165,10 @@ class AuthController(Controller):
     async def callback(
         self,
         request: Request[Any, Any, Any],
-        db: AsyncSession,
-        broker: IdentityBroker,
-        settings: Settings,
-        provider: str,
+        db: NamedDependency[AsyncSession],
+        broker: NamedDependency[IdentityBroker],
+        settings: NamedDependency[Settings],
+        provider: FromPath[str],
     ) -> Response[Any]:
         params = {k: v for k, v in request.query_params.items()}
         return await self._callback(request, db, broker, settings, provider, params)
@@ -171,10 +177,10 @@ class AuthController(Controller):
     async def callback_form_post(
         self,
         request: Request[Any, Any, Any],
-        db: AsyncSession,
-        broker: IdentityBroker,
-        settings: Settings,
-        provider: str,
+        db: NamedDependency[AsyncSession],
+        broker: NamedDependency[IdentityBroker],
+        settings: NamedDependency[Settings],
+        provider: FromPath[str],
     ) -> Response[Any]:
         params = {k: str(v) for k, v in (await request.form()).items()}
         return await self._callback(request, db, broker, settings, provider, params)
@@ -183,9 +189,9 @@ class AuthController(Controller):
     async def logout(
         self,
         request: Request[Any, Any, Any],
-        db: AsyncSession,
-        broker: IdentityBroker,
-        settings: Settings,
+        db: NamedDependency[AsyncSession],
+        broker: NamedDependency[IdentityBroker],
+        settings: NamedDependency[Settings],
     ) -> Response[Any]:
         identity = identity_of(request)
         target = None
@@ -201,9 +207,9 @@ class AuthController(Controller):
     async def backchannel_logout(
         self,
         request: Request[Any, Any, Any],
-        db: AsyncSession,
-        broker: IdentityBroker,
-        provider: str,
+        db: NamedDependency[AsyncSession],
+        broker: NamedDependency[IdentityBroker],
+        provider: FromPath[str],
     ) -> Response[dict[str, int]]:
         form = await request.form()
         token = form.get("logout_token")
@@ -213,11 +219,13 @@ class AuthController(Controller):
 
 
 @get("/.well-known/jwks.json", tags=["identity"])
-async def jwks(db: AsyncSession, broker: IdentityBroker) -> dict[str, Any]:
+async def jwks(
+    db: NamedDependency[AsyncSession], broker: NamedDependency[IdentityBroker]
+) -> dict[str, Any]:
     return await broker.rp_keys.jwks(db)
 
 
-def _me(identity: CurrentSession, broker: IdentityBroker) -> Me:
+def _me(identity: CurrentSession, broker: NamedDependency[IdentityBroker]) -> Me:
     person = identity.person
     return Me(
         id=person.id,
@@ -249,16 +257,18 @@ class MeController(Controller):
     guards = [requires_login]
 
     @get("/me")
-    async def me(self, request: Request[Any, Any, Any], broker: IdentityBroker) -> Me:
+    async def me(
+        self, request: Request[Any, Any, Any], broker: NamedDependency[IdentityBroker]
+    ) -> Me:
         return _me(current(request), broker)
 
     @patch("/me")
     async def update_me(
         self,
         request: Request[Any, Any, Any],
-        db: AsyncSession,
-        broker: IdentityBroker,
-        data: MePatch,
+        db: NamedDependency[AsyncSession],
+        broker: NamedDependency[IdentityBroker],
+        data: JSONBody[MePatch],
     ) -> Me:
         identity = current(request)
         if data.preferred_office_id is not None:
@@ -274,10 +284,10 @@ class MeController(Controller):
     async def history(
         self,
         request: Request[Any, Any, Any],
-        db: AsyncSession,
-        broker: IdentityBroker,
-        since: datetime | None = None,
-        action: str | None = None,
+        db: NamedDependency[AsyncSession],
+        broker: NamedDependency[IdentityBroker],
+        since: FromQuery[datetime | None] = None,
+        action: FromQuery[str | None] = None,
     ) -> History:
         events, ok = await broker.history(db, current(request).person, since=since, action=action)
         return History(
@@ -302,7 +312,7 @@ class PagesController(Controller):
 
     @get("/")
     async def landing(
-        self, request: Request[Any, Any, Any], broker: IdentityBroker
+        self, request: Request[Any, Any, Any], broker: NamedDependency[IdentityBroker]
     ) -> Response[Any]:
         if identity_of(request) is not None:
             return Redirect("/home")
@@ -314,7 +324,9 @@ class PagesController(Controller):
         return Template("idp_bridge/landing.html", context={"providers": providers})
 
     @get("/home", guards=[requires_login])
-    async def home(self, request: Request[Any, Any, Any], broker: IdentityBroker) -> Template:
+    async def home(
+        self, request: Request[Any, Any, Any], broker: NamedDependency[IdentityBroker]
+    ) -> Template:
         identity = current(request)
         return Template(
             "idp_bridge/home.html",
@@ -330,7 +342,10 @@ class PagesController(Controller):
 
     @get("/history", guards=[requires_login])
     async def history_page(
-        self, request: Request[Any, Any, Any], db: AsyncSession, broker: IdentityBroker
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[AsyncSession],
+        broker: NamedDependency[IdentityBroker],
     ) -> Template:
         events, ok = await broker.history(db, current(request).person, since=None, action=None)
         return Template(
@@ -347,9 +362,9 @@ class PagesController(Controller):
     async def switch_language(
         self,
         request: Request[Any, Any, Any],
-        db: AsyncSession,
-        broker: IdentityBroker,
-        settings: Settings,
+        db: NamedDependency[AsyncSession],
+        broker: NamedDependency[IdentityBroker],
+        settings: NamedDependency[Settings],
     ) -> Response[Any]:
         form = await request.form()
         language = str(form.get("language", ""))

@@ -192,7 +192,8 @@ async def verify(db: AsyncSession, subject_id: uuid.UUID | None = None) -> Chain
 
     def close(subject: uuid.UUID, seq: int, last: str) -> None:
         report.subjects += 1
-        if subject not in report.broken and heads.pop(subject, None) != (seq, last):
+        head = heads.pop(subject, None)
+        if subject not in report.broken and head != (seq, last):
             report.broken[subject] = f"head does not match event {seq} (events removed?)"
 
     result = await db.stream(events_query.execution_options(yield_per=500))

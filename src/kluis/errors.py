@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from kluis.text import N_
+
 
 class ConfigurationError(RuntimeError):
     """Settings that must not run. Raised at start-up, never during a request."""
@@ -16,7 +18,7 @@ class ConfigurationError(RuntimeError):
 class AppError(Exception):
     status: ClassVar[int] = 400
     default_type: ClassVar[str] = "bad-request"
-    default_message: ClassVar[str] = "The request could not be handled."
+    default_message: ClassVar[str] = N_("The request could not be handled.")
 
     def __init__(
         self,
@@ -37,34 +39,34 @@ class AppError(Exception):
 class NotFound(AppError):
     status = 404
     default_type = "not-found"
-    default_message = "This page or item does not exist."
+    default_message = N_("This page or item does not exist.")
 
 
 class Unauthenticated(AppError):
     status = 401
     default_type = "login-required"
-    default_message = "Please log in first."
+    default_message = N_("Please log in first.")
 
 
 class Forbidden(AppError):
     status = 403
     default_type = "forbidden"
-    default_message = "You may not do this."
+    default_message = N_("You may not do this.")
 
 
 class Conflict(AppError):
     status = 409
     default_type = "conflict"
-    default_message = "This conflicts with the current state."
+    default_message = N_("This conflicts with the current state.")
 
 
 class Invalid(AppError):
     status = 422
     default_type = "invalid"
-    default_message = "Some of the input is not valid."
+    default_message = N_("Some of the input is not valid.")
 
 
 class Unavailable(AppError):
     status = 503
     default_type = "unavailable"
-    default_message = "A service we depend on is unavailable. Please try again later."
+    default_message = N_("A service we depend on is unavailable. Please try again later.")

@@ -9,18 +9,19 @@ from litestar.exceptions import HTTPException, PermissionDeniedException
 from litestar.response import Template
 
 from kluis.errors import AppError
+from kluis.text import N_
 from kluis.web.i18n import gettext
 
 log = logging.getLogger("kluis.errors")
 
 _HTTP_TYPES = {
-    400: ("bad-request", "The request could not be handled."),
-    401: ("login-required", "Please log in first."),
-    403: ("forbidden", "You may not do this."),
-    404: ("not-found", "This page or item does not exist."),
-    405: ("method-not-allowed", "This action is not possible here."),
-    413: ("request-too-large", "The request is too large."),
-    429: ("too-many-requests", "Too many requests. Please wait a moment."),
+    400: ("bad-request", N_("The request could not be handled.")),
+    401: ("login-required", N_("Please log in first.")),
+    403: ("forbidden", N_("You may not do this.")),
+    404: ("not-found", N_("This page or item does not exist.")),
+    405: ("method-not-allowed", N_("This action is not possible here.")),
+    413: ("request-too-large", N_("The request is too large.")),
+    429: ("too-many-requests", N_("Too many requests. Please wait a moment.")),
 }
 _JSON_PREFIXES = ("/api/", "/auth/backchannel-logout/", "/dev-idp/token", "/dev-idp/userinfo")
 
@@ -56,7 +57,7 @@ def handle_http_exception(request: Request, exc: HTTPException) -> Response:
     if status >= 500:
         return handle_unexpected(request, exc)
     if isinstance(exc, PermissionDeniedException) and "CSRF" in str(exc.detail):
-        type_, message = "csrf-token-invalid", "Your form expired. Please reload the page."
+        type_, message = "csrf-token-invalid", N_("Your form expired. Please reload the page.")
     else:
         type_, message = _HTTP_TYPES.get(
             status, ("bad-request", "The request could not be handled.")

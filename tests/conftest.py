@@ -1,0 +1,129 @@
+"""Shared fixtures: test settings, a migrated database, a live server on loopback.
+
+`KLUIS_TEST_DATABASE` picks the engine: `sqlite` (default, a file per run) or a PostgreSQL
+URL (scripts/test-suite.sh starts a throwaway server). The schema comes from the real
+migrations, never from `create_all`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+from kluis import db as database
+from kluis.app import Platform, build_platform, create_app
+from kluis.settings import Settings, load_settings
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _reset_postgres(url: str) -> None:
+    async def reset() -> None:
+        engine = create_async_engine(url)
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+        await engine.dispose()
+
+    asyncio.run(reset())
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    root: Path = tmp_path_factory.mktemp("kluis")
+    choice = os.environ.get("KLUIS_TEST_DATABASE", "sqlite")
+    url = f"sqlite+aiosqlite:///{root / 'test.db'}" if choice == "sqlite" else choice
+    if not url.startswith("sqlite"):
+        _reset_postgres(url)
+    settings = load_settings(
+        {"KLUIS_ENV": "test"},
+        port=_free_port(),
+        database_url=url,
+        key_file=str(root / "keys.json"),
+        data_dir=str(root),
+    )
+    database.upgrade(settings)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def platform(settings: Settings) -> Platform:
+    return build_platform(settings)
+
+
+async def _truncate(platform: Platform) -> None:
+    async with platform.engine.begin() as conn:
+        for table in reversed(database.metadata.sorted_tables):
+            await conn.execute(table.delete())
+
+
+@pytest.fixture
+async def db(platform: Platform) -> AsyncIterator[AsyncSession]:
+    """A database session on an emptied database."""
+    await _truncate(platform)
+    async with platform.session_maker() as session:
+        yield session
+
+
+class LiveServer:
+    def __init__(self, settings: Settings) -> None:
+        self.app = create_app(settings)
+        self.url = settings.base_url
+        config = uvicorn.Config(
+            self.app, host=settings.host, port=settings.port, log_level="warning", lifespan="on"
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def platform(self) -> Platform:
+        return self.app.state.platform
+
+    def start(self) -> None:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(settings: Settings) -> Iterator[LiveServer]:
+    server = LiveServer(settings)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def server(live_server: LiveServer, platform: Platform) -> LiveServer:
+    """The live server, on an emptied database."""
+    await _truncate(platform)
+    return live_server
+
+
+@pytest.fixture
+async def browser_client(server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client that keeps cookies like a browser does."""
+    async with httpx.AsyncClient(base_url=server.url, timeout=20) as client:
+        yield client

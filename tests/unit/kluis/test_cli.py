@@ -1,0 +1,114 @@
+"""The operator's `kluis` command, run as an operator would, on a database of its own."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from kluis import cli
+from kluis.settings import get_settings
+from tests.support.login import JAN, NOTARY
+
+
+@pytest.fixture
+def kluis(tmp_path, monkeypatch):
+    monkeypatch.setenv("KLUIS_ENV", "test")
+    monkeypatch.setenv("KLUIS_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("KLUIS_KEY_FILE", str(tmp_path / "keys.json"))
+    get_settings.cache_clear()
+    runner = CliRunner()
+
+    def run(*args: str, code: int = 0) -> str:
+        result = runner.invoke(cli.main, list(args), catch_exceptions=False)
+        assert result.exit_code == code, result.output
+        return result.output
+
+    run("db", "upgrade")
+    yield run
+    get_settings.cache_clear()
+
+
+def test_notary_office_and_members(kluis):
+    out = kluis(
+        "notary",
+        "office",
+        "add",
+        "--name",
+        "Notaris Peeters",
+        "--enterprise-number",
+        "0403.170.701",
+        "--municipality",
+        "Gent",
+    )
+    assert "0403170701" in out
+    assert "Notaris Peeters" in kluis("notary", "office", "list")
+
+    out = kluis(
+        "notary", "member", "add", "--office", "0403170701", "--nrn", NOTARY, "--role", "notary"
+    )
+    assert "notary added" in out
+    kluis("notary", "member", "remove", "--office", "0403170701", "--nrn", NOTARY)
+    out = kluis("notary", "member", "remove", "--office", "0403170701", "--nrn", NOTARY, code=1)
+    assert "member-not-found" in out
+
+
+def test_bad_enterprise_number_and_duplicate_office_are_refused(kluis):
+    assert "enterprise-number-invalid" in kluis(
+        "notary", "office", "add", "--name", "X", "--enterprise-number", "0403170702", code=1
+    )
+    kluis("notary", "office", "add", "--name", "X", "--enterprise-number", "0403170701")
+    assert "office-exists" in kluis(
+        "notary", "office", "add", "--name", "X", "--enterprise-number", "0403170701", code=1
+    )
+
+
+def test_member_with_a_bad_nrn_is_refused(kluis):
+    kluis("notary", "office", "add", "--name", "X", "--enterprise-number", "0403170701")
+    out = kluis(
+        "notary",
+        "member",
+        "add",
+        "--office",
+        "0403170701",
+        "--nrn",
+        "85073003327",
+        "--role",
+        "staff",
+        code=1,
+    )
+    assert "nrn-invalid" in out
+    assert "85073003327" not in out.replace("--nrn", "")
+
+
+def test_demo_seed_is_idempotent(kluis):
+    assert "6 new citizens, 1 new offices" in kluis("demo", "seed")
+    assert "0 new citizens, 0 new offices" in kluis("demo", "seed")
+
+
+def test_audit_verify_reports_intact_histories(kluis):
+    kluis("demo", "seed")
+    out = kluis("audit", "verify")
+    assert "histories" in out
+
+
+def test_audit_verify_fails_on_tampering(kluis, tmp_path):
+    import sqlite3
+
+    kluis("demo", "seed")
+    with sqlite3.connect(tmp_path / "cli.db") as conn:
+        conn.execute("UPDATE history_events SET actor_label = 'Mallory'")
+    out = kluis("audit", "verify", code=1)
+    assert "BROKEN" in out
+
+
+def test_relying_party_keys_rotate(kluis):
+    first = kluis("idp", "keys", "rotate")
+    second = kluis("idp", "keys", "rotate")
+    assert first.startswith("new keys: sig-")
+    assert first != second
+
+
+def test_seeded_people_are_not_stored_in_clear(kluis, tmp_path):
+    kluis("demo", "seed")
+    raw = b"".join(path.read_bytes() for path in tmp_path.glob("cli.db*"))  # with the WAL
+    assert JAN.encode() not in raw

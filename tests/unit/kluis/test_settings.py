@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import pytest
+
+from kluis.errors import ConfigurationError
+from kluis.settings import load_settings
+
+PRODUCTION = {
+    "KLUIS_ENV": "production",
+    "KLUIS_PUBLIC_URL": "https://kluis.example.be",
+    "KLUIS_ALLOW_LOCAL_KEY_FILE": "true",
+    "KLUIS_PROVIDERS__ITSME__CLIENT_ID": "kluis",
+    "KLUIS_PROVIDERS__FAS__CLIENT_ID": "kluis",
+    "KLUIS_PROVIDERS__FAS__CLIENT_SECRET": "from-the-vault",
+}
+
+
+def test_environment_variables_override_the_file():
+    settings = load_settings(
+        {"KLUIS_ENV": "development", "KLUIS_PORT": "9001", "KLUIS_SESSION__IDLE_MINUTES": "5"}
+    )
+    assert settings.port == 9001
+    assert settings.session.idle_minutes == 5
+    assert settings.base_url == "http://127.0.0.1:9001"
+
+
+def test_database_url_from_the_environment():
+    url = "postgresql+asyncpg://kluis@db/kluis"
+    assert load_settings({"KLUIS_ENV": "test", "KLUIS_DATABASE_URL": url}).database_url == url
+
+
+def test_provider_profile_fills_in_the_provider():
+    itsme = load_settings({"KLUIS_ENV": "development"}).providers["itsme"]
+    assert itsme.nrn_claim == "http://itsme.services/v2/claim/BENationalNumber"
+    assert itsme.id_token_encrypted and itsme.userinfo_encrypted
+    assert itsme.discovery_url == "http://127.0.0.1:8000/dev-idp/.well-known/openid-configuration"
+
+
+def test_production_starts_without_stand_ins():
+    settings = load_settings(PRODUCTION)
+    assert settings.env == "production"
+    assert settings.session_cookie == "__Host-kluis"
+    assert not settings.dev_idp
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "stand_in"),
+    [
+        ("KLUIS_DEV_IDP", "true", "development identity provider"),
+        ("KLUIS_ALLOW_LOCAL_KEY_FILE", "false", "local key file"),
+        ("KLUIS_PROVIDERS__ITSME__DEVELOPMENT", "true", "marked development"),
+    ],
+)
+def test_production_refuses_development_stand_ins(name, value, stand_in):
+    with pytest.raises(ConfigurationError, match=stand_in):
+        load_settings({**PRODUCTION, name: value})
+
+
+def test_production_needs_https():
+    with pytest.raises(ConfigurationError, match="https"):
+        load_settings({**PRODUCTION, "KLUIS_PUBLIC_URL": "http://kluis.example.be"})
+
+
+def test_unknown_environment_is_refused():
+    with pytest.raises(ConfigurationError, match="KLUIS_ENV"):
+        load_settings({"KLUIS_ENV": "staging"})
+
+
+def test_invalid_value_is_refused():
+    with pytest.raises(ConfigurationError, match="invalid settings"):
+        load_settings({"KLUIS_ENV": "development", "KLUIS_PORT": "eighty"})
