@@ -89,10 +89,11 @@ class LiveServer:
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.sessions = None  # set by the `server` fixture
 
     @property
-    def platform(self) -> Platform:
-        return self.app.state.platform
+    def dev_idp(self):  # type: ignore[no-untyped-def]
+        return self.app.state.platform.dev_idp
 
     def start(self) -> None:
         self.thread.start()
@@ -117,8 +118,13 @@ def live_server(settings: Settings) -> Iterator[LiveServer]:
 
 @pytest.fixture
 async def server(live_server: LiveServer, platform: Platform) -> LiveServer:
-    """The live server, on an emptied database."""
+    """The live server, on an emptied database.
+
+    `server.sessions()` opens a database session for the test's own checks: it uses the
+    test's engine, as the server's connections belong to the server's event loop.
+    """
     await _truncate(platform)
+    live_server.sessions = platform.session_maker
     return live_server
 
 

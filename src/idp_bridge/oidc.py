@@ -90,9 +90,12 @@ class OIDCProvider:
         if response.status_code != 200:
             raise LoginRefused("login-provider-unavailable", status=str(response.status_code))
         try:
-            return response.json()
+            data = response.json()
         except ValueError as exc:
             raise LoginRefused("login-provider-unavailable", check="not json") from exc
+        if not isinstance(data, dict):
+            raise LoginRefused("login-provider-unavailable", check="not a json object")
+        return data
 
     async def metadata(self) -> dict[str, Any]:
         if self._metadata is None or self._clock() - self._metadata_at > METADATA_TTL:
@@ -326,6 +329,8 @@ class OIDCProvider:
             raise LoginRefused("login-provider-error", error=str(exc.error)[:60]) from exc
         except httpx.HTTPError as exc:
             raise LoginRefused("login-provider-unavailable", check="token endpoint") from exc
+        except ValueError as exc:  # authlib: the response is not a JSON object
+            raise LoginRefused("login-provider-error", error="invalid token response") from exc
         return dict(token)
 
     async def complete(
@@ -401,7 +406,13 @@ class OIDCProvider:
             subject=sub if isinstance(sub, str) else None,
             sid=sid if isinstance(sid, str) else None,
             jti=jti,
-            expires_at=max(expires, self._clock() + self.config.max_token_age_seconds),
+            # Remembered while the iat check would still accept the same token.
+            expires_at=max(
+                expires,
+                float(claims["iat"])
+                + self.config.max_token_age_seconds
+                + self.config.clock_skew_seconds,
+            ),
         )
 
 

@@ -70,7 +70,11 @@ class RelyingPartyKeys:
         return [k.kid for k in new]
 
     async def jwks(self, db: AsyncSession) -> dict[str, list[dict[str, str]]]:
-        return {"keys": [k.public_jwk for k in await self._active(db)]}
+        active = await self._active(db)
+        if len(active) < 2:
+            await self.ensure(db)
+            active = await self._active(db)
+        return {"keys": [k.public_jwk for k in active]}
 
     def _private(self, row: RelyingPartyKey) -> RSAKey:
         data = json.loads(self.keys.open(row.private_jwk_sealed, _aad(row.kid)))

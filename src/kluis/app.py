@@ -96,6 +96,8 @@ def _template_dirs() -> list[Any]:
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     logging.basicConfig(level=settings.log_level)
+    # httpx logs every URL it calls at INFO; provider URLs may carry a login hint.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     platform = build_platform(settings)
 
     async def ensure_relying_party_keys() -> None:

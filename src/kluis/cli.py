@@ -61,6 +61,9 @@ def _serve(settings: Settings, workers: int) -> None:
         workers=workers,
         proxy_headers=False,
         log_level=settings.log_level.lower(),
+        # The access log would write request URLs, and a `login_hint` may carry an NRN.
+        # Structured request logs free of personal data replace it (see the production issue).
+        access_log=False,
     )
 
 

@@ -13,7 +13,7 @@ from tests.support.login import JAN, MARIE, MINOR, bis_number, callback_url, cho
 
 
 async def platform_refusals(server: LiveServer) -> list[dict[str, str]]:
-    async with server.platform.session_maker() as db:
+    async with server.sessions() as db:
         events = await db.scalars(
             select(HistoryEvent)
             .where(HistoryEvent.subject_id == PLATFORM_SUBJECT)
@@ -23,7 +23,7 @@ async def platform_refusals(server: LiveServer) -> list[dict[str, str]]:
 
 
 async def open_sessions(server: LiveServer) -> int:
-    async with server.platform.session_maker() as db:
+    async with server.sessions() as db:
         query = select(func.count()).select_from(WebSession).where(WebSession.ended_at.is_(None))
         return await db.scalar(query) or 0
 
@@ -92,7 +92,7 @@ async def test_person_is_keyed_on_the_nrn_not_on_the_providers_subject(server, b
         second = (await other.get("/api/v1/me")).json()["id"]
 
     assert first == second
-    async with server.platform.session_maker() as db:
+    async with server.sessions() as db:
         assert await db.scalar(select(func.count()).select_from(Person)) == 1
         links = (await db.scalars(select(ProviderLink))).all()
     assert {link.provider for link in links} == {"itsme", "dev"}
@@ -102,7 +102,7 @@ async def test_person_is_keyed_on_the_nrn_not_on_the_providers_subject(server, b
 async def test_nrn_is_stored_only_sealed_and_indexed(server, browser_client):
     await login(browser_client, login_hint=JAN)
 
-    async with server.platform.session_maker() as db:
+    async with server.sessions() as db:
         person = await db.scalar(select(Person))
     assert JAN.encode() not in person.nrn_sealed
     assert JAN not in person.nrn_index

@@ -11,12 +11,12 @@ from tests.support.login import JAN, csrf, login
 
 
 async def only_session(server) -> WebSession:
-    async with server.platform.session_maker() as db:
+    async with server.sessions() as db:
         return (await db.scalars(select(WebSession))).one()
 
 
 async def shift_session(server, **values) -> None:
-    async with server.platform.session_maker() as db:
+    async with server.sessions() as db:
         await db.execute(update(WebSession).values(**values))
         await db.commit()
 
@@ -92,7 +92,7 @@ async def test_logout_is_in_the_history(server, browser_client):
 async def test_backchannel_logout_ends_the_matching_session(server, browser_client):
     await login(browser_client, login_hint=JAN)
     session = await only_session(server)
-    token = server.platform.dev_idp.logout_token("kluis-dev-itsme", session.provider_sid, None)
+    token = server.dev_idp.logout_token("kluis-dev-itsme", session.provider_sid, None)
 
     response = await browser_client.post(
         "/auth/backchannel-logout/itsme", data={"logout_token": token}
@@ -108,7 +108,7 @@ async def test_backchannel_logout_ends_the_matching_session(server, browser_clie
 async def test_backchannel_logout_token_cannot_be_replayed(server, browser_client):
     await login(browser_client, login_hint=JAN)
     session = await only_session(server)
-    token = server.platform.dev_idp.logout_token("kluis-dev-itsme", session.provider_sid, None)
+    token = server.dev_idp.logout_token("kluis-dev-itsme", session.provider_sid, None)
     await browser_client.post("/auth/backchannel-logout/itsme", data={"logout_token": token})
 
     replay = await browser_client.post(
@@ -123,7 +123,7 @@ async def test_backchannel_logout_token_cannot_be_replayed(server, browser_clien
 async def test_backchannel_logout_token_for_another_client_is_refused(server, browser_client):
     await login(browser_client, login_hint=JAN)
     session = await only_session(server)
-    token = server.platform.dev_idp.logout_token("someone-else", session.provider_sid, None)
+    token = server.dev_idp.logout_token("someone-else", session.provider_sid, None)
 
     response = await browser_client.post(
         "/auth/backchannel-logout/itsme", data={"logout_token": token}

@@ -1,0 +1,128 @@
+"""The broker's rules for every provider, with a provider double that answers as told."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import func, select
+
+from idp_bridge.domain import LoginRefused
+from idp_bridge.interfaces import Keyring, LoginRequest, LogoutToken, VerifiedIdentity
+from idp_bridge.models import LoginAttempt, WebSession
+from idp_bridge.services import IdentityBroker
+from kluis.audit import PLATFORM_SUBJECT, Actor, HistoryEvent
+from kluis.hooks import Hooks
+from tests.support.login import JAN
+
+VISITOR = Actor(label="unidentified visitor", ip="127.0.0.1")
+
+
+@dataclass
+class ScriptedProvider:
+    """Returns `identity` from `complete`, or raises `refusal`."""
+
+    identity: VerifiedIdentity | None = None
+    refusal: LoginRefused | None = None
+    name: str = "scripted"
+    label: str = "Scripted"
+    min_loa: str = "substantial"
+
+    async def start(self, login: LoginRequest, keys: Keyring) -> str:
+        return f"https://op.test/authorize?state={login.state}"
+
+    async def complete(
+        self, params: Mapping[str, str], login: LoginRequest, keys: Keyring
+    ) -> VerifiedIdentity:
+        if self.refusal:
+            raise self.refusal
+        assert self.identity is not None
+        return self.identity
+
+    async def end_session_url(self, id_token: str | None, post_logout_uri: str) -> str | None:
+        return None
+
+    async def verify_logout_token(self, token: str, keys: Keyring) -> LogoutToken:
+        raise LoginRefused("login-token-invalid")
+
+
+def identity(**changes: object) -> VerifiedIdentity:
+    values = dict(
+        provider="scripted",
+        subject="sub-1",
+        nrn=JAN,
+        given_name="Jan",
+        surname="Peeters",
+        email=None,
+        language="nl",
+        loa="high",
+        birth_date=None,
+    )
+    values.update(changes)
+    return VerifiedIdentity(**values)  # type: ignore[arg-type]
+
+
+async def attempt(db, broker: IdentityBroker) -> str:
+    url = await broker.start_login(
+        db, "scripted", browser_token="browser", next_path=None, login_hint=None, actor=VISITOR
+    )
+    return url.split("state=")[1]
+
+
+@pytest.fixture
+def broker(platform):
+    return IdentityBroker(
+        platform.settings, platform.keys, {"scripted": ScriptedProvider()}, Hooks()
+    )
+
+
+async def count(db, model) -> int:
+    return await db.scalar(select(func.count()).select_from(model)) or 0
+
+
+@pytest.mark.parametrize(
+    ("outcome", "reason"),
+    [
+        (LoginRefused("login-token-invalid", check="bad signature"), "login-token-invalid"),
+        (LoginRefused("login-provider-unavailable"), "login-provider-unavailable"),
+        (identity(nrn=None), "nrn-missing"),
+        (identity(loa="low"), "loa-too-low"),
+    ],
+)
+async def test_every_refusal_leaves_no_session_and_a_history_entry(db, broker, outcome, reason):
+    provider = broker.providers["scripted"]
+    if isinstance(outcome, LoginRefused):
+        provider.refusal = outcome
+    else:
+        provider.identity = outcome
+    state = await attempt(db, broker)
+
+    with pytest.raises(LoginRefused) as refused:
+        await broker.complete_login(
+            db, "scripted", {"state": state, "code": "c"}, browser_token="browser", actor=VISITOR
+        )
+
+    assert refused.value.type == reason
+    assert 400 <= refused.value.status < 600
+    assert await count(db, WebSession) == 0
+    assert await count(db, LoginAttempt) == 0  # used up, whatever happened
+    event = await db.scalar(select(HistoryEvent).where(HistoryEvent.subject_id == PLATFORM_SUBJECT))
+    assert event.action == "idp:login:refused"
+    assert event.detail["reason"] == reason
+    assert JAN not in str(event.detail)
+
+
+async def test_a_successful_login_makes_a_session_and_a_history_entry(db, broker):
+    broker.providers["scripted"].identity = identity()
+    state = await attempt(db, broker)
+
+    result = await broker.complete_login(
+        db, "scripted", {"state": state, "code": "c"}, browser_token="browser", actor=VISITOR
+    )
+
+    assert result.next_path == "/home"
+    assert await count(db, WebSession) == 1
+    current = await broker.load_session(db, result.session_token)
+    assert current is not None and current.person.given_name == "Jan"
+    assert await broker.load_session(db, "not-a-token") is None
