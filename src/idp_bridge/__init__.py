@@ -2,12 +2,34 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from idp_bridge.domain import LoginRefused, NationalNumber, loa_at_least, make_nrn, parse_nrn
 from idp_bridge.interfaces import IdentityProvider, VerifiedIdentity
 from idp_bridge.models import Person
 from idp_bridge.oidc import OIDCProvider
-from idp_bridge.services import CurrentSession, IdentityBroker, nrn_index, seal_nrn
+from idp_bridge.rp_keys import RelyingPartyKeys
+from idp_bridge.services import (
+    CurrentSession,
+    IdentityBroker,
+    People,
+    Sessions,
+    nrn_index,
+    seal_nrn,
+)
+from kluis.hooks import Hooks
+from kluis.keys import KeyProvider
 from kluis.settings import Settings
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The identity domain's services, built once by the composition root."""
+
+    people: People
+    sessions: Sessions
+    broker: IdentityBroker
+    rp_keys: RelyingPartyKeys
 
 
 def build_providers(settings: Settings) -> dict[str, IdentityProvider]:
@@ -18,14 +40,29 @@ def build_providers(settings: Settings) -> dict[str, IdentityProvider]:
     }
 
 
+def build_identity(
+    settings: Settings,
+    keys: KeyProvider,
+    hooks: Hooks,
+    providers: dict[str, IdentityProvider] | None = None,
+) -> Identity:
+    providers = build_providers(settings) if providers is None else providers
+    rp_keys = RelyingPartyKeys(keys)
+    people = People(settings, keys)
+    sessions = Sessions(settings, keys, providers, hooks, rp_keys)
+    broker = IdentityBroker(settings, providers, people, sessions, rp_keys)
+    return Identity(people=people, sessions=sessions, broker=broker, rp_keys=rp_keys)
+
+
 __all__ = [
     "CurrentSession",
-    "IdentityBroker",
+    "Identity",
     "IdentityProvider",
     "LoginRefused",
     "NationalNumber",
     "Person",
     "VerifiedIdentity",
+    "build_identity",
     "build_providers",
     "loa_at_least",
     "make_nrn",

@@ -18,12 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from idp_bridge.domain import REFUSALS, LoginRefused
 from idp_bridge.schemas import History, HistoryEntry, Me, MePatch
-from idp_bridge.services import CurrentSession, IdentityBroker, safe_next
+from idp_bridge.services import CurrentSession, IdentityBroker, People, Sessions, safe_next
 from kluis.audit import Actor
 from kluis.errors import Invalid, Unauthenticated
 from kluis.settings import Settings
 from kluis.text import N_
-from kluis.web.i18n import LANGUAGE_COOKIE, language_cookie
+from kluis.web.i18n import LANGUAGE_COOKIE, language_cookie, set_language
 
 LOGIN_COOKIE_PLAIN = "kluis_login"
 
@@ -68,7 +68,7 @@ def request_actor(request: Request[Any, Any, Any]) -> Actor:
         return Actor(
             label=identity.person.full_name, id=identity.person.id, ip=ip, user_agent=agent
         )
-    return Actor(label="unidentified visitor", ip=ip, user_agent=agent)
+    return Actor(label=N_("unidentified visitor"), ip=ip, user_agent=agent)
 
 
 def identity_middleware(app: ASGIApp) -> ASGIApp:
@@ -81,7 +81,9 @@ def identity_middleware(app: ASGIApp) -> ASGIApp:
             identity = None
             if token:
                 async with state.session_maker() as db:
-                    identity = await state.broker.load_session(db, token)
+                    identity = await state.identity.sessions.load(db, token)
+            if identity is not None and identity.person.language in state.settings.languages:
+                set_language(identity.person.language)  # a person's own choice wins
             scope.setdefault("state", {})["identity"] = identity
         await app(scope, receive, send)
 
@@ -137,6 +139,7 @@ class AuthController(Controller):
         request: Request[Any, Any, Any],
         db: NamedDependency[AsyncSession],
         broker: NamedDependency[IdentityBroker],
+        sessions: NamedDependency[Sessions],
         settings: NamedDependency[Settings],
         provider: FromPath[str],
         params: dict[str, str],
@@ -144,7 +147,7 @@ class AuthController(Controller):
         # A new session id at every login; any session this browser had ends first.
         previous = identity_of(request)
         if previous is not None:
-            await broker.logout(db, previous, request_actor(request))
+            await sessions.logout(db, previous, request_actor(request))
         result = await broker.complete_login(
             db,
             provider,
@@ -167,11 +170,12 @@ class AuthController(Controller):
         request: Request[Any, Any, Any],
         db: NamedDependency[AsyncSession],
         broker: NamedDependency[IdentityBroker],
+        sessions: NamedDependency[Sessions],
         settings: NamedDependency[Settings],
         provider: FromPath[str],
     ) -> Response[Any]:
         params = {k: v for k, v in request.query_params.items()}
-        return await self._callback(request, db, broker, settings, provider, params)
+        return await self._callback(request, db, broker, sessions, settings, provider, params)
 
     @post("/callback/{provider:str}", include_in_schema=False, exclude_from_csrf=True)
     async def callback_form_post(
@@ -179,24 +183,25 @@ class AuthController(Controller):
         request: Request[Any, Any, Any],
         db: NamedDependency[AsyncSession],
         broker: NamedDependency[IdentityBroker],
+        sessions: NamedDependency[Sessions],
         settings: NamedDependency[Settings],
         provider: FromPath[str],
     ) -> Response[Any]:
         params = {k: str(v) for k, v in (await request.form()).items()}
-        return await self._callback(request, db, broker, settings, provider, params)
+        return await self._callback(request, db, broker, sessions, settings, provider, params)
 
     @post("/logout", status_code=303)
     async def logout(
         self,
         request: Request[Any, Any, Any],
         db: NamedDependency[AsyncSession],
-        broker: NamedDependency[IdentityBroker],
+        sessions: NamedDependency[Sessions],
         settings: NamedDependency[Settings],
     ) -> Response[Any]:
         identity = identity_of(request)
         target = None
         if identity is not None:
-            target = await broker.logout(db, identity, request_actor(request))
+            target = await sessions.logout(db, identity, request_actor(request))
         return Redirect(
             target or "/",
             status_code=303,
@@ -208,13 +213,15 @@ class AuthController(Controller):
         self,
         request: Request[Any, Any, Any],
         db: NamedDependency[AsyncSession],
-        broker: NamedDependency[IdentityBroker],
+        sessions: NamedDependency[Sessions],
         provider: FromPath[str],
     ) -> Response[dict[str, int]]:
         form = await request.form()
         token = form.get("logout_token")
-        actor = Actor(label=f"identity provider {provider[:40]}", ip=request_actor(request).ip)
-        ended = await broker.backchannel_logout(db, provider, str(token) if token else None, actor)
+        actor = Actor(label=N_("identity provider"), ip=request_actor(request).ip)
+        ended = await sessions.backchannel_logout(
+            db, provider, str(token) if token else None, actor
+        )
         return Response({"sessions_ended": ended}, headers={"cache-control": "no-store"})
 
 
@@ -225,13 +232,13 @@ async def jwks(
     return await broker.rp_keys.jwks(db)
 
 
-def _me(identity: CurrentSession, broker: NamedDependency[IdentityBroker]) -> Me:
+def _me(identity: CurrentSession, people: People) -> Me:
     person = identity.person
     return Me(
         id=person.id,
         given_name=person.given_name,
         surname=person.surname,
-        nrn_masked=broker.masked_nrn(person),
+        nrn_masked=people.masked_nrn(person),
         birth_date=person.birth_date,
         email=person.email,
         email_verified=person.email_verified,
@@ -257,17 +264,15 @@ class MeController(Controller):
     guards = [requires_login]
 
     @get("/me")
-    async def me(
-        self, request: Request[Any, Any, Any], broker: NamedDependency[IdentityBroker]
-    ) -> Me:
-        return _me(current(request), broker)
+    async def me(self, request: Request[Any, Any, Any], people: NamedDependency[People]) -> Me:
+        return _me(current(request), people)
 
     @patch("/me")
     async def update_me(
         self,
         request: Request[Any, Any, Any],
         db: NamedDependency[AsyncSession],
-        broker: NamedDependency[IdentityBroker],
+        people: NamedDependency[People],
         data: JSONBody[MePatch],
     ) -> Me:
         identity = current(request)
@@ -275,21 +280,21 @@ class MeController(Controller):
             raise Invalid(
                 "Choosing a reference notary is not available yet.", type="not-available-yet"
             )
-        person = await broker.update_profile(
+        person = await people.update_profile(
             db, identity.person, language=data.language, notifications=data.notifications
         )
-        return _me(CurrentSession(identity.session, person, identity.roles), broker)
+        return _me(CurrentSession(identity.session, person, identity.roles), people)
 
     @get("/history")
     async def history(
         self,
         request: Request[Any, Any, Any],
         db: NamedDependency[AsyncSession],
-        broker: NamedDependency[IdentityBroker],
+        people: NamedDependency[People],
         since: FromQuery[datetime | None] = None,
         action: FromQuery[str | None] = None,
     ) -> History:
-        events, ok = await broker.history(db, current(request).person, since=since, action=action)
+        events, ok = await people.history(db, current(request).person, since=since, action=action)
         return History(
             chain_verified=ok,
             events=[
@@ -325,7 +330,7 @@ class PagesController(Controller):
 
     @get("/home", guards=[requires_login])
     async def home(
-        self, request: Request[Any, Any, Any], broker: NamedDependency[IdentityBroker]
+        self, request: Request[Any, Any, Any], people: NamedDependency[People]
     ) -> Template:
         identity = current(request)
         return Template(
@@ -334,7 +339,7 @@ class PagesController(Controller):
                 "person": identity.person,
                 "session": identity.session,
                 "roles": identity.roles,
-                "nrn_masked": broker.masked_nrn(identity.person),
+                "nrn_masked": people.masked_nrn(identity.person),
                 "loa_labels": LOA_LABELS,
                 "role_labels": ROLE_LABELS,
             },
@@ -345,9 +350,9 @@ class PagesController(Controller):
         self,
         request: Request[Any, Any, Any],
         db: NamedDependency[AsyncSession],
-        broker: NamedDependency[IdentityBroker],
+        people: NamedDependency[People],
     ) -> Template:
-        events, ok = await broker.history(db, current(request).person, since=None, action=None)
+        events, ok = await people.history(db, current(request).person, since=None, action=None)
         return Template(
             "idp_bridge/history.html",
             context={
@@ -363,7 +368,7 @@ class PagesController(Controller):
         self,
         request: Request[Any, Any, Any],
         db: NamedDependency[AsyncSession],
-        broker: NamedDependency[IdentityBroker],
+        people: NamedDependency[People],
         settings: NamedDependency[Settings],
     ) -> Response[Any]:
         form = await request.form()
@@ -372,7 +377,7 @@ class PagesController(Controller):
             raise Invalid("This language is not available.", type="language-not-available")
         identity = identity_of(request)
         if identity is not None:
-            await broker.update_profile(db, identity.person, language=language)
+            await people.update_profile(db, identity.person, language=language)
         try:
             target = safe_next(str(form.get("next") or "/"))
         except LoginRefused:  # a bad `next` just goes to the start page

@@ -15,7 +15,7 @@ from litestar.openapi import OpenAPIConfig
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from acts import NotaryRegister
-from idp_bridge import IdentityBroker, build_providers
+from idp_bridge import Identity, build_identity
 from idp_bridge.dev_idp import DevIdentityProvider, DevIdentityProviderController
 from idp_bridge.routes import (
     AuthController,
@@ -40,8 +40,6 @@ from kluis.web.i18n import language_middleware
 
 MODEL_MODULES = ("kluis.audit", "idp_bridge.models", "acts.models")
 TEMPLATE_PACKAGES = ("idp_bridge",)
-# Routes a browser form on another site or a provider's server calls without our CSRF token.
-CSRF_EXEMPT = ["/auth/callback/", "/auth/backchannel-logout/", "/dev-idp/token"]
 
 
 def import_all_models() -> None:
@@ -58,7 +56,7 @@ class Platform:
     engine: AsyncEngine
     session_maker: async_sessionmaker[AsyncSession]
     hooks: Hooks
-    broker: IdentityBroker
+    identity: Identity
     register: NotaryRegister
     dev_idp: DevIdentityProvider | None
 
@@ -69,7 +67,7 @@ def build_platform(settings: Settings) -> Platform:
     engine = database.create_engine(settings)
     register = NotaryRegister(keys)
     hooks = Hooks(role_resolvers=[register.roles_for])
-    broker = IdentityBroker(settings, keys, build_providers(settings), hooks)
+    identity = build_identity(settings, keys, hooks)
     dev_idp = (
         DevIdentityProvider(settings, load_demo(settings.path(settings.demo_file)))
         if settings.dev_idp
@@ -81,7 +79,7 @@ def build_platform(settings: Settings) -> Platform:
         engine=engine,
         session_maker=database.session_maker(engine),
         hooks=hooks,
-        broker=broker,
+        identity=identity,
         register=register,
         dev_idp=dev_idp,
     )
@@ -102,7 +100,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     async def ensure_relying_party_keys() -> None:
         async with platform.session_maker() as db:
-            await platform.broker.rp_keys.ensure(db)
+            await platform.identity.rp_keys.ensure(db)
 
     handlers: list[Any] = [AuthController, MeController, PagesController, jwks, static_files()]
     if platform.dev_idp is not None:
@@ -116,7 +114,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         plugins=[database.sqlalchemy_plugin(platform.engine)],
         dependencies={
             "settings": constant(settings),
-            "broker": constant(platform.broker),
+            "broker": constant(platform.identity.broker),
+            "sessions": constant(platform.identity.sessions),
+            "people": constant(platform.identity.people),
             "register": constant(platform.register),
             "dev_idp": constant(platform.dev_idp),
         },
@@ -125,7 +125,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DefineMiddleware(security_headers(settings)),
             DefineMiddleware(identity_middleware),
         ],
-        csrf_config=csrf_config(settings, platform.keys, CSRF_EXEMPT),
+        csrf_config=csrf_config(settings, platform.keys),
         template_config=template_config(settings, _template_dirs()),
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
         openapi_config=OpenAPIConfig(title="Kluis", version="1", path="/schema"),
@@ -134,7 +134,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             {
                 "settings": settings,
                 "platform": platform,
-                "broker": platform.broker,
+                "identity": platform.identity,
                 "session_maker": platform.session_maker,
             }
         ),

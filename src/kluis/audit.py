@@ -26,6 +26,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from kluis.text import N_
+
 # Events that concern no identified person (a refused login before we knew who) belong to
 # the platform's own history.
 PLATFORM_SUBJECT = uuid.UUID(int=0)
@@ -61,7 +63,8 @@ class HistoryEvent(UUIDBase):
 
 @dataclass(frozen=True)
 class Actor:
-    """Who did something, and from where. `label` is what the history page shows."""
+    """Who did something, and from where. `label` is what the history page shows: a
+    person's name, or a message id (marked with `N_`) translated when shown."""
 
     label: str
     id: uuid.UUID | None = None
@@ -72,7 +75,7 @@ class Actor:
         return Actor(label=label, id=id, ip=self.ip, user_agent=self.user_agent)
 
 
-SYSTEM = Actor(label="platform")
+SYSTEM = Actor(label=N_("platform"))
 
 
 def event_hash(event: HistoryEvent) -> str:

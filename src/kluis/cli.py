@@ -14,9 +14,10 @@ from kluis import db as database
 from kluis.audit import Actor
 from kluis.errors import AppError, ConfigurationError
 from kluis.settings import Settings, get_settings
+from kluis.text import N_
 
 T = TypeVar("T")
-OPERATOR = Actor(label="operator (command line)")
+OPERATOR = Actor(label=N_("operator (command line)"))
 
 
 def _settings() -> Settings:
@@ -113,7 +114,7 @@ def _seed() -> None:
         async with platform.session_maker() as session:
             people = 0
             for citizen in demo.citizens:
-                _person, created = await platform.broker.register_person(
+                _person, created = await platform.identity.people.register(
                     session,
                     nrn=citizen.nrn,
                     given_name=citizen.given_name,
@@ -255,7 +256,7 @@ def idp_keys_rotate() -> None:
 
     async def work(platform: Any) -> list[str]:
         async with platform.session_maker() as session:
-            return await platform.broker.rp_keys.rotate(session)
+            return await platform.identity.rp_keys.rotate(session)
 
     click.echo("new keys: " + ", ".join(_run(work)))
 

@@ -51,16 +51,16 @@ def static_files() -> Router:
     return create_static_files_router(path="/static", directories=[WEB_DIR / "static"])
 
 
-def csrf_config(settings: Settings, keys: KeyProvider, exclude: list[str]) -> CSRFConfig:
+def csrf_config(settings: Settings, keys: KeyProvider) -> CSRFConfig:
     # Double-submit cookie as API.md states: cookie `csrftoken`, header `x-csrftoken`
     # (forms send `_csrf_token`). The cookie must be readable by the page's own script.
+    # Routes that a provider's server calls opt out with `exclude_from_csrf=True`.
     return CSRFConfig(
         secret=keys.derive_secret("csrf").hex(),
         cookie_name=CSRF_COOKIE,
         header_name=CSRF_HEADER,
         cookie_secure=settings.secure_cookies,
         cookie_samesite="lax",
-        exclude=exclude,
     )
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from idp_bridge.models import Person, ProviderLink, WebSession
 from kluis.audit import PLATFORM_SUBJECT, HistoryEvent
 from tests.conftest import LiveServer
-from tests.support.login import JAN, MARIE, MINOR, bis_number, callback_url, choose, login
+from tests.support.login import JAN, MARIE, MINOR, bis_number, callback_url, choose, csrf, login
 
 
 async def platform_refusals(server: LiveServer) -> list[dict[str, str]]:
@@ -153,9 +153,7 @@ async def test_level_of_assurance_too_low_is_refused(server, browser_client):
 
 async def test_refusal_of_a_known_person_lands_in_their_history(server, browser_client):
     await login(browser_client, login_hint=JAN)
-    await browser_client.post(
-        "/auth/logout", headers={"x-csrftoken": browser_client.cookies["csrftoken"]}
-    )
+    await browser_client.post("/auth/logout", headers=csrf(browser_client))
 
     refused = await choose(browser_client, JAN, level="low")
     assert refused.status_code == 403
@@ -193,9 +191,7 @@ async def test_replayed_state_is_refused(server, browser_client):
     url = await callback_url(browser_client, login_hint=JAN)
     first = await browser_client.get(url, follow_redirects=True)
     assert first.url.path == "/home"
-    await browser_client.post(
-        "/auth/logout", headers={"x-csrftoken": browser_client.cookies["csrftoken"]}
-    )
+    await browser_client.post("/auth/logout", headers=csrf(browser_client))
 
     replay = await browser_client.get(url)
     await assert_refused(server, browser_client, replay, 400, "login-state-invalid")
@@ -215,11 +211,21 @@ async def test_unknown_provider_is_not_found(server, browser_client):
 
 
 async def test_refusal_page_speaks_the_browsers_language(server, browser_client):
-    response = await login(browser_client, login_hint="85073003327")
-    english = response.text
+    dutch = await login(browser_client, login_hint="85073003327")
     browser_client.cookies.set("kluis_lang", "fr")
-    response = await login(browser_client, login_hint="85073003327")
+    french = await login(browser_client, login_hint="85073003327")
 
-    assert response.status_code == 403
-    assert 'lang="fr"' in response.text
-    assert response.text != english
+    assert dutch.status_code == french.status_code == 403
+    assert "rijksregisternummer" in dutch.text
+    assert 'lang="fr"' in french.text
+    assert "registre national" in french.text
+
+
+async def test_pages_speak_the_persons_chosen_language(server, browser_client):
+    await login(browser_client, login_hint=JAN)
+    await browser_client.patch("/api/v1/me", json={"language": "fr"}, headers=csrf(browser_client))
+
+    page = await browser_client.get("/history")
+
+    assert "Historique" in page.text
+    assert "<td>Connexion</td>" in page.text

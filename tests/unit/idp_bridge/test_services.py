@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import func, select
 
+from idp_bridge import build_identity
 from idp_bridge.domain import LoginRefused
 from idp_bridge.interfaces import Keyring, LoginRequest, LogoutToken, VerifiedIdentity
 from idp_bridge.models import LoginAttempt, WebSession
@@ -71,10 +72,9 @@ async def attempt(db, broker: IdentityBroker) -> str:
 
 
 @pytest.fixture
-def broker(platform):
-    return IdentityBroker(
-        platform.settings, platform.keys, {"scripted": ScriptedProvider()}, Hooks()
-    )
+def broker(platform) -> IdentityBroker:
+    providers = {"scripted": ScriptedProvider()}
+    return build_identity(platform.settings, platform.keys, Hooks(), providers).broker
 
 
 async def count(db, model) -> int:
@@ -123,6 +123,6 @@ async def test_a_successful_login_makes_a_session_and_a_history_entry(db, broker
 
     assert result.next_path == "/home"
     assert await count(db, WebSession) == 1
-    current = await broker.load_session(db, result.session_token)
+    current = await broker.sessions.load(db, result.session_token)
     assert current is not None and current.person.given_name == "Jan"
-    assert await broker.load_session(db, "not-a-token") is None
+    assert await broker.sessions.load(db, "not-a-token") is None

@@ -1,0 +1,122 @@
+"""People: who a national registry number belongs to, and what they may change about it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from idp_bridge.domain import NationalNumber, check_adult, parse_nrn
+from idp_bridge.models import Person
+from kluis import audit
+from kluis.errors import Invalid
+from kluis.keys import KeyProvider
+from kluis.settings import Settings
+
+NRN_AAD = b"person.nrn"
+
+
+def nrn_index(keys: KeyProvider, digits: str) -> str:
+    """The blind index by which every domain finds a person's NRN."""
+    return keys.blind_index("nrn", digits)
+
+
+def seal_nrn(keys: KeyProvider, digits: str) -> bytes:
+    return keys.seal(digits.encode(), NRN_AAD)
+
+
+class People:
+    def __init__(self, settings: Settings, keys: KeyProvider) -> None:
+        self.settings = settings
+        self.keys = keys
+
+    async def by_nrn(self, db: AsyncSession, digits: str) -> Person | None:
+        return await db.scalar(
+            select(Person).where(Person.nrn_index == nrn_index(self.keys, digits))
+        )
+
+    async def upsert(
+        self,
+        db: AsyncSession,
+        nrn: NationalNumber,
+        *,
+        given_name: str,
+        surname: str,
+        birth_date: date | None,
+        email: str | None,
+        language: str | None,
+    ) -> tuple[Person, bool]:
+        """The person with this NRN, created if new, names refreshed if known (no commit)."""
+        person = await self.by_nrn(db, nrn.digits)
+        if person is not None:
+            person.given_name = given_name or person.given_name
+            person.surname = surname or person.surname
+            return person, False
+        languages = self.settings.languages
+        person = Person(
+            nrn_index=nrn_index(self.keys, nrn.digits),
+            nrn_sealed=seal_nrn(self.keys, nrn.digits),
+            given_name=given_name,
+            surname=surname,
+            birth_date=birth_date,
+            email=email,
+            language=language if language in languages else self.settings.default_language,
+            notifications={},
+        )
+        db.add(person)
+        await db.flush()
+        return person, True
+
+    async def register(
+        self,
+        db: AsyncSession,
+        *,
+        nrn: str,
+        given_name: str,
+        surname: str,
+        email: str | None,
+        language: str | None,
+    ) -> tuple[Person, bool]:
+        """Create a person ahead of their first login (the demo seed); commits."""
+        number = parse_nrn(nrn)
+        check_adult(number.birth_date, date.today())
+        person, created = await self.upsert(
+            db,
+            number,
+            given_name=given_name,
+            surname=surname,
+            birth_date=number.birth_date,
+            email=email,
+            language=language,
+        )
+        await db.commit()
+        return person, created
+
+    def masked_nrn(self, person: Person) -> str:
+        digits = self.keys.open(person.nrn_sealed, NRN_AAD).decode()
+        return NationalNumber(digits=digits, birth_date=None).masked
+
+    async def update_profile(
+        self,
+        db: AsyncSession,
+        person: Person,
+        *,
+        language: str | None = None,
+        notifications: dict[str, bool] | None = None,
+    ) -> Person:
+        if language is not None and language not in self.settings.languages:
+            raise Invalid("This language is not available.", type="language-not-available")
+        person = await db.merge(person)
+        if language is not None:
+            person.language = language
+        if notifications is not None:
+            person.notifications = {**(person.notifications or {}), **notifications}
+        await db.commit()
+        return person
+
+    async def history(
+        self, db: AsyncSession, person: Person, *, since: datetime | None, action: str | None
+    ) -> tuple[list[audit.HistoryEvent], bool]:
+        events = list(await audit.history_for(db, person.id, since=since, action_prefix=action))
+        return events, await audit.chain_intact(db, person.id)

@@ -1,0 +1,203 @@
+"""Server-side sessions: open at login, load per request, end at logout or by the provider."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from idp_bridge.domain import LoginRefused, loa_at_least
+from idp_bridge.interfaces import IdentityProvider, VerifiedIdentity
+from idp_bridge.models import Person, SeenLogoutToken, WebSession
+from idp_bridge.rp_keys import RelyingPartyKeys
+from kluis import audit
+from kluis.audit import Actor
+from kluis.errors import Invalid, NotFound
+from kluis.hooks import Hooks, Role
+from kluis.keys import KeyProvider
+from kluis.settings import Settings
+
+# last_seen_at is written at most this often, not on every request.
+TOUCH_INTERVAL = timedelta(seconds=60)
+ID_TOKEN_AAD = b"session.id_token"
+
+
+def token_hash(token: str) -> str:
+    """Cookies and login states are stored only as hashes."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class CurrentSession:
+    session: WebSession
+    person: Person
+    roles: tuple[Role, ...]
+
+    @property
+    def role_names(self) -> list[str]:
+        return ["citizen", *sorted({r.name for r in self.roles})]
+
+
+class Sessions:
+    def __init__(
+        self,
+        settings: Settings,
+        keys: KeyProvider,
+        providers: Mapping[str, IdentityProvider],
+        hooks: Hooks,
+        rp_keys: RelyingPartyKeys,
+    ) -> None:
+        self.settings = settings
+        self.keys = keys
+        self.providers = providers
+        self.hooks = hooks
+        self.rp_keys = rp_keys
+
+    def open(
+        self, db: AsyncSession, person: Person, identity: VerifiedIdentity, ip: str | None
+    ) -> str:
+        """A new session for a verified login (in the caller's transaction). Returns the token."""
+        token = secrets.token_urlsafe(32)
+        now = datetime.now(UTC)
+        db.add(
+            WebSession(
+                token_hash=token_hash(token),
+                person_id=person.id,
+                provider=identity.provider,
+                provider_subject=identity.subject,
+                provider_sid=identity.sid,
+                loa=identity.loa,
+                id_token_sealed=self.keys.seal(identity.id_token.encode(), ID_TOKEN_AAD)
+                if identity.id_token
+                else None,
+                created_at=now,
+                last_seen_at=now,
+                expires_at=now + timedelta(hours=self.settings.session.absolute_hours),
+                ip=ip,
+            )
+        )
+        return token
+
+    async def load(self, db: AsyncSession, token: str | None) -> CurrentSession | None:
+        if not token:
+            return None
+        row = (
+            await db.execute(
+                select(WebSession, Person)
+                .join(Person, Person.id == WebSession.person_id)
+                .where(WebSession.token_hash == token_hash(token), WebSession.ended_at.is_(None))
+            )
+        ).one_or_none()
+        if row is None:
+            return None
+        session, person = row
+        now = datetime.now(UTC)
+        idle = timedelta(minutes=self.settings.session.idle_minutes)
+        if now >= session.expires_at or now - session.last_seen_at >= idle:
+            session.ended_at = now
+            session.end_reason = "expired" if now >= session.expires_at else "idle"
+            await db.commit()
+            return None
+        if now - session.last_seen_at >= TOUCH_INTERVAL:
+            session.last_seen_at = now
+            await db.commit()
+        roles: list[Role] = []
+        if loa_at_least(session.loa, "high"):  # registers grant roles on high assurance only
+            roles = await self.hooks.roles_for(db, person.nrn_index)
+        return CurrentSession(session=session, person=person, roles=tuple(roles))
+
+    async def logout(self, db: AsyncSession, current: CurrentSession, actor: Actor) -> str | None:
+        """End the session here; return the provider's end-session URL, if it has one."""
+        session = await db.get(WebSession, current.session.id)
+        if session is None or session.ended_at is not None:
+            return None
+        session.ended_at, session.end_reason = datetime.now(UTC), "logout"
+        await audit.record(
+            db,
+            subject_id=current.person.id,
+            action="idp:session:ended",
+            actor=actor,
+            detail={"reason": "logout", "provider": session.provider},
+        )
+        await db.commit()
+        provider = self.providers.get(session.provider)
+        if provider is None:
+            return None
+        id_token = (
+            self.keys.open(session.id_token_sealed, ID_TOKEN_AAD).decode()
+            if session.id_token_sealed
+            else None
+        )
+        return await provider.end_session_url(id_token, f"{self.settings.base_url}/")
+
+    async def backchannel_logout(
+        self, db: AsyncSession, provider_name: str, logout_token: str | None, actor: Actor
+    ) -> int:
+        """End every session the provider's logout token names. Returns how many."""
+        provider = self.providers.get(provider_name)
+        if provider is None:
+            raise NotFound()
+        if not logout_token:
+            raise Invalid("The logout token is missing.", type="logout-token-invalid")
+        try:
+            claims = await provider.verify_logout_token(
+                logout_token, await self.rp_keys.keyring(db)
+            )
+        except LoginRefused as refusal:
+            raise Invalid(
+                "The logout token is not valid.", type="logout-token-invalid"
+            ) from refusal
+        now = datetime.now(UTC)
+        await db.execute(delete(SeenLogoutToken).where(SeenLogoutToken.expires_at < now))
+        db.add(
+            SeenLogoutToken(
+                provider=provider_name,
+                jti=claims.jti[:255],
+                expires_at=datetime.fromtimestamp(claims.expires_at, UTC),
+            )
+        )
+        try:
+            await db.flush()
+        except IntegrityError as exc:
+            await db.rollback()
+            raise Invalid(
+                "The logout token was already used.", type="logout-token-replayed"
+            ) from exc
+        match = WebSession.provider_subject == claims.subject
+        if claims.sid:
+            match = WebSession.provider_sid == claims.sid
+            if claims.subject:
+                match = match & (WebSession.provider_subject == claims.subject)
+        sessions = (
+            await db.scalars(
+                select(WebSession).where(
+                    WebSession.provider == provider_name, WebSession.ended_at.is_(None), match
+                )
+            )
+        ).all()
+        for session in sessions:
+            session.ended_at, session.end_reason = now, "provider-logout"
+            await audit.record(
+                db,
+                subject_id=session.person_id,
+                action="idp:session:ended",
+                actor=actor,
+                detail={"reason": "provider-logout", "provider": provider_name},
+            )
+        await db.commit()
+        return len(sessions)
+
+    async def end_all(self, db: AsyncSession, person_id: uuid.UUID, reason: str) -> None:
+        """End every open session of a person, in the caller's transaction."""
+        await db.execute(
+            update(WebSession)
+            .where(WebSession.person_id == person_id, WebSession.ended_at.is_(None))
+            .values(ended_at=datetime.now(UTC), end_reason=reason[:40])
+        )
