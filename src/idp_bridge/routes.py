@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Controller, Request, Response, get, patch, post
@@ -122,7 +122,8 @@ class AuthController(Controller):
         login_hint: FromQuery[str | None] = None,
     ) -> Response[Any]:
         cookie_name = _login_cookie_name(settings)
-        browser = request.cookies.get(cookie_name) or secrets.token_urlsafe(32)
+        # A fresh binding for every login, so a cookie planted beforehand binds nothing.
+        browser = secrets.token_urlsafe(32)
         url = await broker.start_login(
             db,
             provider,
@@ -144,10 +145,6 @@ class AuthController(Controller):
         provider: FromPath[str],
         params: dict[str, str],
     ) -> Response[Any]:
-        # A new session id at every login; any session this browser had ends first.
-        previous = identity_of(request)
-        if previous is not None:
-            await sessions.logout(db, previous, request_actor(request))
         result = await broker.complete_login(
             db,
             provider,
@@ -155,6 +152,11 @@ class AuthController(Controller):
             browser_token=request.cookies.get(_login_cookie_name(settings)),
             actor=request_actor(request),
         )
+        # A new session id at every login: the session this browser had ends, but only once
+        # the new login succeeded, so a forged callback link cannot log anyone out.
+        previous = identity_of(request)
+        if previous is not None:
+            await sessions.logout(db, previous, request_actor(request))
         return Redirect(
             result.next_path,
             cookies=[
@@ -232,6 +234,14 @@ async def jwks(
     return await broker.rp_keys.jwks(db)
 
 
+def _utc(moment: datetime) -> datetime:
+    """A query time in UTC; one without a zone is taken as UTC, as API.md's times are."""
+    try:
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError as exc:
+        raise Invalid("This date is out of range.", type="invalid-date") from exc
+
+
 def _me(identity: CurrentSession, people: People) -> Me:
     person = identity.person
     return Me(
@@ -294,6 +304,8 @@ class MeController(Controller):
         since: FromQuery[datetime | None] = None,
         action: FromQuery[str | None] = None,
     ) -> History:
+        if since is not None:
+            since = _utc(since)
         events, ok = await people.history(db, current(request).person, since=since, action=action)
         return History(
             chain_verified=ok,

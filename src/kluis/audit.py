@@ -21,11 +21,10 @@ from typing import Any
 from advanced_alchemy.base import UUIDBase
 from advanced_alchemy.types import GUID, DateTimeUTC
 from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from kluis.db import insert_unless_exists
 from kluis.text import N_
 
 # Events that concern no identified person (a refused login before we knew who) belong to
@@ -101,19 +100,18 @@ def event_hash(event: HistoryEvent) -> str:
 
 
 async def _locked_head(db: AsyncSession, subject_id: uuid.UUID) -> HistoryHead:
-    insert = pg_insert if db.bind.dialect.name == "postgresql" else sqlite_insert
-    await db.execute(
-        insert(HistoryHead)
-        .values(id=uuid.uuid4(), subject_id=subject_id, seq=0, hash=GENESIS)
-        .on_conflict_do_nothing(index_elements=["subject_id"])
+    await insert_unless_exists(
+        db, HistoryHead, ["subject_id"], id=uuid.uuid4(), subject_id=subject_id, seq=0, hash=GENESIS
     )
-    # FOR UPDATE serialises appends to one subject's chain on PostgreSQL; SQLite already
-    # serialises writers.
-    return (
-        await db.execute(
-            select(HistoryHead).where(HistoryHead.subject_id == subject_id).with_for_update()
-        )
-    ).scalar_one()
+    # FOR UPDATE serialises appends to one subject's chain on PostgreSQL (SQLite serialises
+    # writers anyway); populate_existing makes sure we read the locked row, not a cached one.
+    query = (
+        select(HistoryHead)
+        .where(HistoryHead.subject_id == subject_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return (await db.execute(query)).scalar_one()
 
 
 async def record(

@@ -18,6 +18,8 @@ from advanced_alchemy.extensions.litestar import (
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -68,6 +70,17 @@ def sqlalchemy_plugin(engine: AsyncEngine) -> SQLAlchemyPlugin:
             session_dependency_key="db",
             create_all=False,
         )
+    )
+
+
+async def insert_unless_exists(
+    db: AsyncSession, model: type[Base], conflict_on: list[str], **values: object
+) -> None:
+    """INSERT … ON CONFLICT DO NOTHING: concurrent requests creating the same row (the same
+    person logging in twice at once) must not fail on the unique constraint."""
+    insert = pg_insert if db.bind.dialect.name == "postgresql" else sqlite_insert
+    await db.execute(
+        insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict_on)
     )
 
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from idp_bridge.domain import LoginRefused, NationalNumber, check_adult, loa_at_least, parse_nrn
@@ -19,6 +19,7 @@ from idp_bridge.services.people import People
 from idp_bridge.services.sessions import Sessions, token_hash
 from kluis import audit
 from kluis.audit import PLATFORM_SUBJECT, Actor
+from kluis.db import insert_unless_exists
 from kluis.settings import Settings
 
 LOGIN_HINT = re.compile(r"^[\w@.+-]{1,64}$")
@@ -27,7 +28,7 @@ LOGIN_HINT = re.compile(r"^[\w@.+-]{1,64}$")
 def safe_next(value: str | None) -> str:
     """Only same-site absolute paths may follow a login; anything else is refused."""
     if not value:
-        return "/home"
+        return "/"
     if (
         not value.startswith("/")
         or value.startswith(("//", "/\\"))
@@ -169,13 +170,15 @@ class IdentityBroker:
     ) -> LoginAttempt:
         if not state or not browser_token:
             raise LoginRefused("login-state-invalid", check="state or browser missing")
+        # DELETE … RETURNING: of two callbacks racing with one state, exactly one gets it.
         attempt = await db.scalar(
-            select(LoginAttempt).where(LoginAttempt.state_hash == token_hash(state))
+            delete(LoginAttempt)
+            .where(LoginAttempt.state_hash == token_hash(state))
+            .returning(LoginAttempt)
         )
+        await db.commit()  # single use, whatever happens next
         if attempt is None:
             raise LoginRefused("login-state-invalid", check="unknown or used state")
-        await db.delete(attempt)
-        await db.commit()  # single use, whatever happens next
         if attempt.provider != provider or attempt.browser_hash != token_hash(browser_token):
             raise LoginRefused("login-state-invalid", check="state of another browser")
         if attempt.expires_at < datetime.now(UTC):
@@ -184,24 +187,24 @@ class IdentityBroker:
 
     async def _link(self, db: AsyncSession, identity: VerifiedIdentity, person: Person) -> None:
         # The provider's subject only links to the person; the NRN decides who it is.
-        link = await db.scalar(
-            select(ProviderLink).where(
+        now = datetime.now(UTC)
+        await insert_unless_exists(
+            db,
+            ProviderLink,
+            ["provider", "subject"],
+            provider=identity.provider,
+            subject=identity.subject,
+            person_id=person.id,
+            last_seen_at=now,
+        )
+        await db.execute(
+            update(ProviderLink)
+            .where(
                 ProviderLink.provider == identity.provider,
                 ProviderLink.subject == identity.subject,
             )
+            .values(person_id=person.id, last_seen_at=now)
         )
-        now = datetime.now(UTC)
-        if link is None:
-            db.add(
-                ProviderLink(
-                    provider=identity.provider,
-                    subject=identity.subject,
-                    person_id=person.id,
-                    last_seen_at=now,
-                )
-            )
-        else:
-            link.person_id, link.last_seen_at = person.id, now
 
     async def _record_refusal(
         self,

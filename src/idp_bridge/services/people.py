@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from idp_bridge.domain import NationalNumber, check_adult, parse_nrn
 from idp_bridge.models import Person
 from kluis import audit
+from kluis.db import insert_unless_exists
 from kluis.errors import Invalid
 from kluis.keys import KeyProvider
 from kluis.settings import Settings
@@ -53,19 +54,29 @@ class People:
             person.given_name = given_name or person.given_name
             person.surname = surname or person.surname
             return person, False
+        index = nrn_index(self.keys, nrn.digits)
         languages = self.settings.languages
-        person = Person(
-            nrn_index=nrn_index(self.keys, nrn.digits),
+        # Two first logins of the same person at once: one insert wins, both read it back.
+        await insert_unless_exists(
+            db,
+            Person,
+            ["nrn_index"],
+            nrn_index=index,
             nrn_sealed=seal_nrn(self.keys, nrn.digits),
             given_name=given_name,
             surname=surname,
             birth_date=birth_date,
             email=email,
+            email_verified=False,
             language=language if language in languages else self.settings.default_language,
             notifications={},
         )
-        db.add(person)
-        await db.flush()
+        person = await db.scalar(
+            select(Person)
+            .where(Person.nrn_index == index)
+            .execution_options(populate_existing=True)
+        )
+        assert person is not None  # inserted above, or by the concurrent request
         return person, True
 
     async def register(

@@ -140,19 +140,21 @@ class Sessions:
     async def backchannel_logout(
         self, db: AsyncSession, provider_name: str, logout_token: str | None, actor: Actor
     ) -> int:
-        """End every session the provider's logout token names. Returns how many."""
+        """End every session the provider's logout token names. Returns how many.
+
+        Refusals are 400s, as OpenID Back-Channel Logout 1.0 (§2.8) asks."""
         provider = self.providers.get(provider_name)
         if provider is None:
             raise NotFound()
         if not logout_token:
-            raise Invalid("The logout token is missing.", type="logout-token-invalid")
+            raise Invalid("The logout token is missing.", type="logout-token-invalid", status=400)
         try:
             claims = await provider.verify_logout_token(
                 logout_token, await self.rp_keys.keyring(db)
             )
         except LoginRefused as refusal:
             raise Invalid(
-                "The logout token is not valid.", type="logout-token-invalid"
+                "The logout token is not valid.", type="logout-token-invalid", status=400
             ) from refusal
         now = datetime.now(UTC)
         await db.execute(delete(SeenLogoutToken).where(SeenLogoutToken.expires_at < now))
@@ -168,7 +170,7 @@ class Sessions:
         except IntegrityError as exc:
             await db.rollback()
             raise Invalid(
-                "The logout token was already used.", type="logout-token-replayed"
+                "The logout token was already used.", type="logout-token-replayed", status=400
             ) from exc
         match = WebSession.provider_subject == claims.subject
         if claims.sid:

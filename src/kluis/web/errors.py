@@ -68,6 +68,12 @@ def handle_http_exception(request: Request, exc: HTTPException) -> Response:
     return render_problem(request, status, type_, gettext(message), detail)
 
 
+def handle_undecodable(request: Request, exc: UnicodeDecodeError) -> Response:
+    # A body or parameter that is not valid UTF-8 is the client's mistake, not ours.
+    message, type_ = gettext(_HTTP_TYPES[400][1]), _HTTP_TYPES[400][0]
+    return render_problem(request, 400, type_, message, gettext("The request is not valid UTF-8."))
+
+
 def handle_unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return render_problem(
@@ -78,5 +84,6 @@ def handle_unexpected(request: Request, exc: Exception) -> Response:
 exception_handlers = {
     AppError: handle_app_error,
     HTTPException: handle_http_exception,
+    UnicodeDecodeError: handle_undecodable,
     Exception: handle_unexpected,
 }

@@ -79,3 +79,30 @@ async def test_security_headers(server, browser_client):
     assert "frame-ancestors 'none'" in headers["content-security-policy"]
     assert headers["x-content-type-options"] == "nosniff"
     assert headers["referrer-policy"] == "same-origin"
+
+
+async def test_history_since_without_a_zone_is_utc(server, browser_client):
+    await login(browser_client, login_hint=JAN)
+    response = await browser_client.get("/api/v1/history", params={"since": "2020-01-01T00:00:00"})
+    assert response.status_code == 200
+    assert len(response.json()["events"]) == 1
+
+
+async def test_history_since_out_of_range_is_refused(server, browser_client):
+    await login(browser_client, login_hint=JAN)
+    response = await browser_client.get(
+        "/api/v1/history", params={"since": "0001-01-01T00:00:00+14:00"}
+    )
+    assert response.status_code == 422
+    assert response.json()["type"] == "invalid-date"
+
+
+async def test_body_that_is_not_utf8_is_a_400(server, browser_client):
+    await login(browser_client, login_hint=JAN)
+    response = await browser_client.patch(
+        "/api/v1/me",
+        content=b'{"language":"\xff"}',
+        headers={**csrf(browser_client), "content-type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.json()["type"] == "bad-request"

@@ -115,7 +115,7 @@ async def test_backchannel_logout_token_cannot_be_replayed(server, browser_clien
         "/auth/backchannel-logout/itsme", data={"logout_token": token}
     )
 
-    assert replay.status_code == 422
+    assert replay.status_code == 400
     assert replay.headers["content-type"].startswith("application/problem+json")
     assert replay.json()["type"] == "logout-token-replayed"
 
@@ -129,12 +129,32 @@ async def test_backchannel_logout_token_for_another_client_is_refused(server, br
         "/auth/backchannel-logout/itsme", data={"logout_token": token}
     )
 
-    assert response.status_code == 422
+    assert response.status_code == 400  # Back-Channel Logout 1.0 §2.8
     assert response.json()["type"] == "logout-token-invalid"
     assert (await browser_client.get("/api/v1/me")).status_code == 200
 
 
 async def test_backchannel_logout_without_a_token_is_refused(server, browser_client):
     response = await browser_client.post("/auth/backchannel-logout/itsme", data={})
-    assert response.status_code == 422
+    assert response.status_code == 400  # Back-Channel Logout 1.0 §2.8
     assert response.json()["type"] == "logout-token-invalid"
+
+
+async def test_logout_url_never_carries_the_nrn(server, browser_client):
+    # The federal service's ID token holds egovNRN; the hint must not show it.
+    await login(browser_client, "fas", login_hint=JAN)
+
+    response = await browser_client.post("/auth/logout", headers=csrf(browser_client))
+
+    location = response.headers["location"]
+    assert JAN not in location
+    assert "id_token_hint=" in location  # encrypted to the provider
+
+
+async def test_a_forged_callback_link_does_not_log_anyone_out(server, browser_client):
+    await login(browser_client, login_hint=JAN)
+
+    forged = await browser_client.get("/auth/callback/itsme", params={"state": "x", "code": "y"})
+
+    assert forged.status_code == 400
+    assert (await browser_client.get("/api/v1/me")).status_code == 200

@@ -28,7 +28,7 @@ from joserfc.jwk import KeySet, RSAKey
 
 from idp_bridge.domain import LoginRefused
 from idp_bridge.interfaces import Keyring, LoginRequest, LogoutToken, VerifiedIdentity
-from idp_bridge.oidc import BACKCHANNEL_EVENT, OIDCProvider
+from idp_bridge.oidc import BACKCHANNEL_EVENT, JWE_ALGORITHMS, OIDCProvider
 from kluis.settings import CONFIG_DIR, ProviderSettings
 
 # -- the fake provider --------------------------------------------------------------------
@@ -377,6 +377,43 @@ async def test_rp_authorization_request_pkce_s256(plain: OIDCProvider) -> None:
     assert query["code_challenge"] == s256(CODE_VERIFIER)
     assert CODE_VERIFIER not in url
     assert "request" not in query
+
+
+async def test_rp_nrn_login_hint_never_travels_in_clear(plain: OIDCProvider) -> None:
+    login = LoginRequest(
+        state=STATE,
+        nonce=NONCE,
+        code_verifier=CODE_VERIFIER,
+        redirect_uri=REDIRECT_URI,
+        login_hint="85073003328",
+    )
+    url = await plain.start(login, KEYRING)
+    assert "85073003328" not in url
+    assert "login_hint" not in url
+
+
+async def test_rp_other_login_hints_are_passed_on(plain: OIDCProvider) -> None:
+    login = LoginRequest(
+        state=STATE,
+        nonce=NONCE,
+        code_verifier=CODE_VERIFIER,
+        redirect_uri=REDIRECT_URI,
+        login_hint="jan@example.test",
+    )
+    query = parse_qs(urlsplit(await plain.start(login, KEYRING)).query)
+    assert query["login_hint"] == ["jan@example.test"]
+
+
+async def test_rp_request_object_to_a_provider_key_without_use(
+    itsme: OIDCProvider, op: FakeOP
+) -> None:
+    bare = RSAKey.import_key(
+        {k: v for k, v in OP_ENCRYPTION.as_dict(private=True).items() if k != "use"}
+    )
+    op.encryption_keys = [bare]
+    url = await itsme.start(LOGIN, KEYRING)
+    request = parse_qs(urlsplit(url).query)["request"][0]
+    assert jwe.decrypt_compact(request, OP_ENCRYPTION, registry=JWE_REGISTRY).plaintext
 
 
 async def test_rp_request_object_signed_and_encrypted(itsme: OIDCProvider) -> None:
@@ -777,6 +814,51 @@ async def test_rp_id_token_sig_enc_second_decryption_key(itsme: OIDCProvider) ->
     assert claims["sub"] == SUBJECT
 
 
+async def test_rp_id_token_sig_enc_without_kid_during_key_rollover(itsme: OIDCProvider) -> None:
+    # No kid in the JWE header and two keys of ours: each is tried.
+    keyring = Keyring(signing=RP_SIGNING, decryption=KeySet([RP_ENCRYPTION, RP_ENCRYPTION_NEXT]))
+    header = {k: v for k, v in ENCRYPTION_HEADER.items()}
+    token = jwe.encrypt_compact(
+        header, sign(id_token_claims()), RP_ENCRYPTION_NEXT, registry=JWE_REGISTRY
+    )
+    claims, _ = await itsme.verify_id_token(token, NONCE, keyring)
+    assert claims["sub"] == SUBJECT
+
+
+async def test_rp_id_token_enc_payload_not_text(itsme: OIDCProvider) -> None:
+    # Anyone can encrypt to our public key; bytes that are not text are a refusal, not a 500.
+    header = {**ENCRYPTION_HEADER, "kid": RP_ENCRYPTION.kid}
+    token = jwe.encrypt_compact(header, b"\xff\xfe\xfd", RP_ENCRYPTION, registry=JWE_REGISTRY)
+    assert_token_invalid(await refused_id_token(itsme, token), "cannot decrypt")
+
+
+async def test_rp_id_token_enc_header_garbage(itsme: OIDCProvider) -> None:
+    assert_token_invalid(
+        await refused_id_token(itsme, "%%%.a.b.c.d"), "malformed encryption header"
+    )
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), 10**20, True])
+async def test_rp_id_token_exp_not_a_usable_time(plain: OIDCProvider, value: Any) -> None:
+    refusal = await refused_id_token(plain, sign(id_token_claims(exp=value)))
+    assert_token_invalid(refusal, "bad exp")
+
+
+@pytest.mark.parametrize("value", [float("nan"), 10**20])
+async def test_rp_backchannel_rpinitlogout_lt_iat_not_a_usable_time(
+    plain: OIDCProvider, value: Any
+) -> None:
+    refusal = await refused_logout(plain, sign(logout_claims(iat=value)))
+    assert_token_invalid(refusal, "no iat")
+
+
+async def test_rp_backchannel_rpinitlogout_lt_far_exp_is_remembered_a_day(
+    plain: OIDCProvider,
+) -> None:
+    token = await plain.verify_logout_token(sign(logout_claims(exp=int(NOW) + 10**8)), KEYRING)
+    assert token.expires_at <= NOW + 86400
+
+
 async def test_rp_id_token_enc_without_sig(itsme: OIDCProvider) -> None:
     # Anyone can encrypt to the RP's public key: encrypted but unsigned claims are refused.
     header = {**ENCRYPTION_HEADER, "kid": RP_ENCRYPTION.kid}
@@ -996,6 +1078,9 @@ async def test_rp_backchannel_rpinitlogout_lt_no_sid_no_sub(plain: OIDCProvider)
     assert_token_invalid(refusal, "neither sub nor sid")
 
 
+ENC_ALGS = JWE_ALGORITHMS
+
+
 # -- RP-initiated logout ------------------------------------------------------------------------
 
 
@@ -1005,11 +1090,22 @@ async def test_rp_init_logout_end_session_url(itsme: OIDCProvider) -> None:
     parts = urlsplit(url)
     assert f"{parts.scheme}://{parts.netloc}{parts.path}" == END_SESSION_ENDPOINT
     query = {name: values[0] for name, values in parse_qs(parts.query).items()}
-    assert query == {
-        "client_id": CLIENT_ID,
-        "post_logout_redirect_uri": "https://kluis.test/",
-        "id_token_hint": "the.id.token",
-    }
+    hint = query.pop("id_token_hint")
+    assert query == {"client_id": CLIENT_ID, "post_logout_redirect_uri": "https://kluis.test/"}
+    # The ID token may carry the NRN: it travels only encrypted to the provider.
+    assert "the.id.token" not in url
+    opened = jwe.decrypt_compact(hint, OP_ENCRYPTION, registry=jwe.JWERegistry(algorithms=ENC_ALGS))
+    assert opened.plaintext == b"the.id.token"
+
+
+async def test_rp_init_logout_without_provider_enc_key_sends_no_hint(
+    itsme: OIDCProvider, op: FakeOP
+) -> None:
+    op.encryption_keys = []
+    url = await itsme.end_session_url("the.id.token", "https://kluis.test/")
+    assert url is not None
+    assert "id_token_hint" not in url
+    assert "the.id.token" not in url
 
 
 async def test_rp_init_logout_provider_unreachable(itsme: OIDCProvider, op: FakeOP) -> None:

@@ -121,7 +121,7 @@ async def test_a_successful_login_makes_a_session_and_a_history_entry(db, broker
         db, "scripted", {"state": state, "code": "c"}, browser_token="browser", actor=VISITOR
     )
 
-    assert result.next_path == "/home"
+    assert result.next_path == "/"  # API.md: 302 to `next` or /
     assert await count(db, WebSession) == 1
     current = await broker.sessions.load(db, result.session_token)
     assert current is not None and current.person.given_name == "Jan"

@@ -22,36 +22,14 @@ from authlib.integrations.base_client import OAuthError
 from authlib.integrations.httpx_client import AsyncOAuth2Client
 from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
-from joserfc import jwe, jws, jwt
+from joserfc import jws, jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet, RSAKey
 
 from idp_bridge.domain import LoginRefused
 from idp_bridge.interfaces import Keyring, LoginRequest, LogoutToken, VerifiedIdentity
+from idp_bridge.oidc.documents import ProviderDocuments
+from idp_bridge.oidc.jose import BACKCHANNEL_EVENT, decrypt, encrypt_to, is_jwe, is_time, refused
 from kluis.settings import ProviderSettings
-
-JWE_ALGORITHMS = [
-    "RSA-OAEP",
-    "RSA-OAEP-256",
-    "A128CBC-HS256",
-    "A256CBC-HS512",
-    "A128GCM",
-    "A256GCM",
-]
-REQUEST_OBJECT_ENCRYPTION = {"alg": "RSA-OAEP-256", "enc": "A128CBC-HS256"}
-BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
-METADATA_TTL = 3600.0
-# A JWKS is refetched on an unknown `kid` at most this often, so a flood of forged tokens
-# cannot turn the platform into a load generator against the provider.
-JWKS_REFETCH_INTERVAL = 10.0
-
-
-def _refused(detail: str) -> LoginRefused:
-    return LoginRefused("login-token-invalid", check=detail)
-
-
-def _is_jwe(token: str) -> bool:
-    return token.count(".") == 4
 
 
 class OIDCProvider:
@@ -71,134 +49,62 @@ class OIDCProvider:
         self.redirect_uri = redirect_uri
         self._clock = clock
         self._transport = transport
-        self._metadata: dict[str, Any] | None = None
-        self._metadata_at = 0.0
-        self._jwks: KeySet | None = None
-        self._jwks_at = 0.0
-
-    # -- provider documents -------------------------------------------------------------
-
-    def _http(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(timeout=10.0, transport=self._transport)
-
-    async def _get_json(self, url: str) -> dict[str, Any]:
-        try:
-            async with self._http() as http:
-                response = await http.get(url, headers={"accept": "application/json"})
-        except httpx.HTTPError as exc:
-            raise LoginRefused("login-provider-unavailable", url=url) from exc
-        if response.status_code != 200:
-            raise LoginRefused("login-provider-unavailable", status=str(response.status_code))
-        try:
-            data = response.json()
-        except ValueError as exc:
-            raise LoginRefused("login-provider-unavailable", check="not json") from exc
-        if not isinstance(data, dict):
-            raise LoginRefused("login-provider-unavailable", check="not a json object")
-        return data
-
-    async def metadata(self) -> dict[str, Any]:
-        if self._metadata is None or self._clock() - self._metadata_at > METADATA_TTL:
-            data = await self._get_json(self.config.discovery_url)
-            for field in ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri"):
-                if not isinstance(data.get(field), str):
-                    raise LoginRefused("login-provider-unavailable", check=f"no {field}")
-            self._metadata, self._metadata_at = data, self._clock()
-        return self._metadata
-
-    async def provider_keys(self, *, refresh: bool = False) -> KeySet:
-        stale = self._clock() - self._jwks_at > METADATA_TTL
-        may_refresh = self._clock() - self._jwks_at > JWKS_REFETCH_INTERVAL
-        if self._jwks is None or stale or (refresh and may_refresh):
-            data = await self._get_json((await self.metadata())["jwks_uri"])
-            try:
-                self._jwks = KeySet.import_key_set(data)  # type: ignore[arg-type]
-            except (JoseError, ValueError, KeyError, TypeError) as exc:
-                raise LoginRefused("login-provider-unavailable", check="bad jwks") from exc
-            self._jwks_at = self._clock()
-        return self._jwks
-
-    async def _verification_key(self, header: dict[str, Any]) -> Any:
-        """The provider key that may verify a token with this header.
-
-        A named `kid` must be in the provider's JWKS (refetched once if not: the provider
-        may have rotated). Without a `kid`, only a JWKS with a single signing key is
-        unambiguous.
-        """
-        kid = header.get("kid")
-        for refresh in (False, True):
-            keys = await self.provider_keys(refresh=refresh)
-            signing = [k for k in keys.keys if k.get("use") != "enc"]
-            if kid is None:
-                if len(signing) == 1:
-                    return signing[0]
-                raise _refused("no kid and several provider keys")
-            for key in signing:
-                if key.kid == kid:
-                    return key
-        raise _refused("unknown kid")
+        self.documents = ProviderDocuments(config.discovery_url, clock=clock, transport=transport)
 
     # -- tokens -------------------------------------------------------------------------
-
-    def _decrypt(self, token: str, keys: Keyring) -> str:
-        try:
-            result = jwe.decrypt_compact(
-                token, keys.decryption, registry=jwe.JWERegistry(algorithms=JWE_ALGORITHMS)
-            )
-        except (JoseError, ValueError) as exc:
-            raise _refused("cannot decrypt") from exc
-        return result.plaintext.decode() if result.plaintext else ""
 
     async def _verified_claims(
         self, token: str, keys: Keyring, *, must_be_encrypted: bool
     ) -> tuple[dict[str, Any], str]:
         """Decrypt (if JWE) and verify a provider JWT. Returns its claims and the JWS."""
-        if _is_jwe(token):
-            token = self._decrypt(token, keys)
+        if is_jwe(token):
+            token = decrypt(token, keys)
         elif must_be_encrypted:
-            raise _refused("not encrypted")
+            raise refused("not encrypted")
         try:
             header = jws.extract_compact(token.encode()).headers()
         except (JoseError, ValueError) as exc:
-            raise _refused("malformed") from exc
+            raise refused("malformed") from exc
         if header.get("alg") not in self.config.signing_algorithms:
-            raise _refused(f"alg {header.get('alg')!s:.20} not allowed")
-        key = await self._verification_key(header)
+            raise refused(f"alg {header.get('alg')!s:.20} not allowed")
+        key = await self.documents.verification_key(header)
         try:
             verified = jws.deserialize_compact(
                 token, key, registry=jws.JWSRegistry(algorithms=self.config.signing_algorithms)
             )
             claims = json.loads(verified.payload)
         except (JoseError, ValueError) as exc:
-            raise _refused("bad signature") from exc
+            raise refused("bad signature") from exc
         if not isinstance(claims, dict):
-            raise _refused("claims not an object")
+            raise refused("claims not an object")
         return claims, token
 
     def _check_times(self, claims: Mapping[str, Any], *, need_exp: bool) -> None:
         now, skew = self._clock(), self.config.clock_skew_seconds
         iat = claims.get("iat")
-        if not isinstance(iat, int | float):
-            raise _refused("no iat")
+        if not is_time(iat):
+            raise refused("no iat")
         if iat > now + skew:
-            raise _refused("iat in the future")
+            raise refused("iat in the future")
         if iat < now - self.config.max_token_age_seconds - skew:
-            raise _refused("iat too old")
+            raise refused("iat too old")
         exp = claims.get("exp")
-        if need_exp and not isinstance(exp, int | float):
-            raise _refused("no exp")
-        if isinstance(exp, int | float) and exp < now - skew:
-            raise _refused("expired")
+        if exp is not None and not is_time(exp):
+            raise refused("bad exp")
+        if need_exp and exp is None:
+            raise refused("no exp")
+        if exp is not None and exp < now - skew:
+            raise refused("expired")
 
     async def _check_issuer_audience(self, claims: Mapping[str, Any]) -> None:
-        if claims.get("iss") != (await self.metadata())["issuer"]:
-            raise _refused("issuer mismatch")
+        if claims.get("iss") != (await self.documents.metadata())["issuer"]:
+            raise refused("issuer mismatch")
         aud = claims.get("aud")
         audiences = aud if isinstance(aud, list) else [aud]
         if self.config.client_id not in audiences:
-            raise _refused("audience mismatch")
+            raise refused("audience mismatch")
         if len(audiences) > 1 and claims.get("azp") != self.config.client_id:
-            raise _refused("azp mismatch")
+            raise refused("azp mismatch")
 
     async def verify_id_token(
         self, token: str, nonce: str, keys: Keyring
@@ -209,17 +115,17 @@ class OIDCProvider:
         await self._check_issuer_audience(claims)
         self._check_times(claims, need_exp=True)
         if not isinstance(claims.get("sub"), str) or not claims["sub"]:
-            raise _refused("no sub")
+            raise refused("no sub")
         if not nonce or claims.get("nonce") != nonce:
-            raise _refused("nonce mismatch")
+            raise refused("nonce mismatch")
         return claims, signed
 
     async def userinfo(self, access_token: str, subject: str, keys: Keyring) -> dict[str, Any]:
-        endpoint = (await self.metadata()).get("userinfo_endpoint")
+        endpoint = (await self.documents.metadata()).get("userinfo_endpoint")
         if not endpoint:
             return {}
         try:
-            async with self._http() as http:
+            async with self.documents.http() as http:
                 response = await http.get(
                     endpoint, headers={"authorization": f"Bearer {access_token}"}
                 )
@@ -235,20 +141,20 @@ class OIDCProvider:
             if "iss" in claims or "aud" in claims:
                 await self._check_issuer_audience(claims)
         elif self.config.userinfo_encrypted:
-            raise _refused("userinfo not encrypted")
+            raise refused("userinfo not encrypted")
         else:
             try:
                 claims = response.json()
             except ValueError as exc:
-                raise _refused("userinfo not json") from exc
+                raise refused("userinfo not json") from exc
         if not isinstance(claims, dict) or claims.get("sub") != subject:
-            raise _refused("userinfo sub mismatch")
+            raise refused("userinfo sub mismatch")
         return claims
 
     # -- the flow -----------------------------------------------------------------------
 
     async def start(self, login: LoginRequest, keys: Keyring) -> str:
-        meta = await self.metadata()
+        meta = await self.documents.metadata()
         params: dict[str, Any] = {
             "response_type": "code",
             "client_id": self.config.client_id,
@@ -263,7 +169,7 @@ class OIDCProvider:
             params["acr_values"] = " ".join(self.config.acr_values)
         if self.config.claims_request:
             params["claims"] = json.dumps(self.config.claims_request, separators=(",", ":"))
-        if login.login_hint:
+        if login.login_hint and self._may_send_hint(login.login_hint):
             params["login_hint"] = login.login_hint
         if self.config.request_object != "none":
             request = await self._request_object(params, meta["issuer"], keys)
@@ -275,6 +181,16 @@ class OIDCProvider:
                 "request": request,
             }
         return f"{meta['authorization_endpoint']}?{urlencode(params)}"
+
+    def _may_send_hint(self, hint: str) -> bool:
+        # A hint that looks like an NRN would otherwise travel in clear in a URL. Only an
+        # encrypted request object or the development provider may carry one.
+        looks_like_nrn = hint.isdigit() and len(hint) == 11
+        return (
+            not looks_like_nrn
+            or self.config.request_object == "signed+encrypted"
+            or self.config.development
+        )
 
     async def _request_object(self, params: dict[str, Any], issuer: str, keys: Keyring) -> str:
         now = int(self._clock())
@@ -292,18 +208,13 @@ class OIDCProvider:
         signed = jwt.encode({"alg": "RS256", "kid": keys.signing.kid}, claims, keys.signing)
         if self.config.request_object == "signed":
             return signed
-        provider_keys = await self.provider_keys()
-        targets = [k for k in provider_keys.keys if k.get("use") == "enc"]
-        if not targets:
+        target = await self.documents.encryption_key()
+        if target is None:
             raise LoginRefused("login-provider-unavailable", check="no provider enc key")
-        target: RSAKey = targets[0]  # type: ignore[assignment]
-        header = {**REQUEST_OBJECT_ENCRYPTION, "cty": "JWT", "kid": target.kid}
-        return jwe.encrypt_compact(
-            header, signed, target, registry=jwe.JWERegistry(algorithms=JWE_ALGORITHMS)
-        )
+        return encrypt_to(target, signed)
 
     async def _exchange(self, code: str, login: LoginRequest, keys: Keyring) -> dict[str, Any]:
-        token_endpoint = (await self.metadata())["token_endpoint"]
+        token_endpoint = (await self.documents.metadata())["token_endpoint"]
         private_key_jwt = self.config.client_auth == "private_key_jwt"
         client = AsyncOAuth2Client(
             client_id=self.config.client_id,
@@ -344,7 +255,7 @@ class OIDCProvider:
         token = await self._exchange(code, login, keys)
         raw_id_token = token.get("id_token")
         if not isinstance(raw_id_token, str):
-            raise _refused("no id_token")
+            raise refused("no id_token")
         claims, signed_id_token = await self.verify_id_token(raw_id_token, login.nonce, keys)
         info: dict[str, Any] = {}
         if self.config.use_userinfo and token.get("access_token"):
@@ -375,14 +286,18 @@ class OIDCProvider:
 
     async def end_session_url(self, id_token: str | None, post_logout_uri: str) -> str | None:
         try:
-            endpoint = (await self.metadata()).get("end_session_endpoint")
+            endpoint = (await self.documents.metadata()).get("end_session_endpoint")
+            target = await self.documents.encryption_key() if endpoint and id_token else None
         except LoginRefused:
             return None
         if not endpoint:
             return None
         params = {"client_id": self.config.client_id, "post_logout_redirect_uri": post_logout_uri}
-        if id_token:
-            params["id_token_hint"] = id_token
+        # The ID token may carry the NRN (the federal service puts it there), so it goes into
+        # the URL only encrypted to the provider (RP-Initiated Logout 1.0 §2); a provider
+        # without an encryption key gets the client id alone.
+        if id_token and target is not None:
+            params["id_token_hint"] = encrypt_to(target, id_token)
         return f"{endpoint}?{urlencode(params)}"
 
     async def verify_logout_token(self, token: str, keys: Keyring) -> LogoutToken:
@@ -391,17 +306,19 @@ class OIDCProvider:
         self._check_times(claims, need_exp=False)
         events = claims.get("events")
         if not isinstance(events, dict) or not isinstance(events.get(BACKCHANNEL_EVENT), dict):
-            raise _refused("no back-channel logout event")
+            raise refused("no back-channel logout event")
         if "nonce" in claims:
-            raise _refused("nonce in logout token")
+            raise refused("nonce in logout token")
         sub, sid = claims.get("sub"), claims.get("sid")
         if not isinstance(sub, str) and not isinstance(sid, str):
-            raise _refused("neither sub nor sid")
+            raise refused("neither sub nor sid")
         jti = claims.get("jti")
         if not isinstance(jti, str) or not jti:
-            raise _refused("no jti")
+            raise refused("no jti")
         exp = claims.get("exp")
-        expires = float(exp) if isinstance(exp, int | float) else self._clock() + 3600
+        # Remember the jti no longer than a day, however far away the token's exp is.
+        now = self._clock()
+        expires = min(float(exp), now + 86400) if exp is not None else now + 3600
         return LogoutToken(
             subject=sub if isinstance(sub, str) else None,
             sid=sid if isinstance(sid, str) else None,
