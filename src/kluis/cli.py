@@ -84,7 +84,16 @@ def dev() -> None:
 @click.option("--workers", default=1, show_default=True, help="Worker processes.")
 def serve(workers: int) -> None:
     """Serve the platform (the schema must be migrated first)."""
+    _ensure_relying_party_keys()  # once, before several workers could race to create them
     _serve(_settings(), workers)
+
+
+def _ensure_relying_party_keys() -> None:
+    async def work(platform: Any) -> None:
+        async with platform.session_maker() as session:
+            await platform.identity.rp_keys.ensure(session)
+
+    _run(work)
 
 
 # -- database -----------------------------------------------------------------------------
