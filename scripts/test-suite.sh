@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole suite, as `make test` runs it on a fresh machine:
-#  1. installs the system packages the tests need (PostgreSQL, Chromium) when missing;
+#  1. installs the system packages the tests need (PostgreSQL, Chromium, ClamAV and its
+#     test files) when missing;
 #  2. starts a throwaway PostgreSQL on loopback, owned by this run and removed after it;
 #  3. runs every test on SQLite, then again on PostgreSQL.
 set -euo pipefail
@@ -9,6 +10,8 @@ cd "$(dirname "$0")/.."
 need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+[ -x /usr/sbin/clamd ] || need+=(clamav-daemon)
+[ -d /usr/share/clamav-testfiles ] || need+=(clamav-testfiles)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing system packages: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

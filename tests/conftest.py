@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import socket
 import threading
 import time
@@ -24,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from kluis import db as database
 from kluis.app import Platform, build_platform, create_app
 from kluis.settings import Settings, load_settings
+from vault.local_clamd import LocalClamd, clamd_binary
 
 
 def _free_port() -> int:
@@ -43,8 +45,24 @@ def _reset_postgres(url: str) -> None:
     asyncio.run(reset())
 
 
+# Small limits keep the refusal tests quick; the engine is the same at any size.
+TEST_QUOTA = 8 * 1024**2
+TEST_MAX_UPLOAD = 6 * 1024**2
+
+
 @pytest.fixture(scope="session")
-def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def clamd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalClamd]:
+    """A real clamd with the project's test signatures (`make test` installs ClamAV)."""
+    if clamd_binary() is None:
+        pytest.fail("clamd is missing: `make test` installs Debian's clamav-daemon")
+    daemon = LocalClamd(tmp_path_factory.mktemp("clamd"), TEST_MAX_UPLOAD)
+    daemon.start()
+    yield daemon
+    daemon.stop()
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory, clamd: LocalClamd) -> Settings:
     root: Path = tmp_path_factory.mktemp("kluis")
     choice = os.environ.get("KLUIS_TEST_DATABASE", "sqlite")
     url = f"sqlite+aiosqlite:///{root / 'test.db'}" if choice == "sqlite" else choice
@@ -56,6 +74,12 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         database_url=url,
         key_file=str(root / "keys.json"),
         data_dir=str(root),
+        vault={
+            "clamd_url": clamd.url,
+            "quota_bytes": TEST_QUOTA,
+            "max_upload_bytes": TEST_MAX_UPLOAD,
+            "locations": [{"path": str(root / f"location-{n}")} for n in (1, 2, 3)],
+        },
     )
     database.upgrade(settings)
     return settings
@@ -124,6 +148,8 @@ async def server(live_server: LiveServer, platform: Platform) -> LiveServer:
     test's engine, as the server's connections belong to the server's event loop.
     """
     await _truncate(platform)
+    for location in platform.settings.vault.locations:
+        shutil.rmtree(location.path, ignore_errors=True)
     live_server.sessions = platform.session_maker
     return live_server
 

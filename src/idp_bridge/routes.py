@@ -118,7 +118,7 @@ class AuthController(Controller):
         broker: NamedDependency[IdentityBroker],
         settings: NamedDependency[Settings],
         provider: FromPath[str],
-        next: str | None = None,
+        next: FromQuery[str | None] = None,
         login_hint: FromQuery[str | None] = None,
     ) -> Response[Any]:
         cookie_name = _login_cookie_name(settings)

@@ -37,8 +37,10 @@ from kluis.web import (
     template_config,
 )
 from kluis.web.i18n import language_middleware
+from vault import Documents, build_documents
+from vault.routes import DocumentController
 
-MODEL_MODULES = ("kluis.audit", "idp_bridge.models", "acts.models")
+MODEL_MODULES = ("kluis.audit", "idp_bridge.models", "vault.models", "acts.models")
 TEMPLATE_PACKAGES = ("idp_bridge",)
 
 
@@ -57,6 +59,7 @@ class Platform:
     session_maker: async_sessionmaker[AsyncSession]
     hooks: Hooks
     identity: Identity
+    documents: Documents
     register: NotaryRegister
     dev_idp: DevIdentityProvider | None
 
@@ -80,6 +83,7 @@ def build_platform(settings: Settings) -> Platform:
         session_maker=database.session_maker(engine),
         hooks=hooks,
         identity=identity,
+        documents=build_documents(settings, keys),
         register=register,
         dev_idp=dev_idp,
     )
@@ -102,7 +106,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
         async with platform.session_maker() as db:
             await platform.identity.rp_keys.ensure(db)
 
-    handlers: list[Any] = [AuthController, MeController, PagesController, jwks, static_files()]
+    handlers: list[Any] = [
+        AuthController,
+        MeController,
+        PagesController,
+        DocumentController,
+        jwks,
+        static_files(),
+    ]
     if platform.dev_idp is not None:
         handlers.append(DevIdentityProviderController)
 
@@ -117,6 +128,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "broker": constant(platform.identity.broker),
             "sessions": constant(platform.identity.sessions),
             "people": constant(platform.identity.people),
+            "documents": constant(platform.documents),
             "register": constant(platform.register),
             "dev_idp": constant(platform.dev_idp),
         },

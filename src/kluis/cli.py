@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import click
+import msgspec
 
 from kluis import audit
 from kluis import db as database
@@ -51,12 +52,12 @@ def main() -> None:
 # -- running ------------------------------------------------------------------------------
 
 
-def _serve(settings: Settings, workers: int) -> None:
+def _serve(settings: Settings, workers: int, app: Any = None) -> None:
     import uvicorn
 
     uvicorn.run(
-        "kluis.app:create_app",
-        factory=True,
+        app or "kluis.app:create_app",
+        factory=app is None,
         host=settings.host,
         port=settings.port,
         workers=workers,
@@ -76,8 +77,27 @@ def dev() -> None:
         raise click.ClickException("`kluis dev` is for development; use `kluis serve`.")
     database.upgrade(settings)
     _seed()
+    from kluis.app import create_app
+    from vault.local_clamd import LocalClamd, clamd_binary
+
+    clamd = None
+    if settings.vault.local_clamd and clamd_binary():
+        clamd = LocalClamd(
+            settings.path(settings.data_dir) / "clamav", settings.vault.max_upload_bytes
+        )
+        url = clamd.start()
+        click.echo(f"clamd (project-local, test signatures) on {url}")
+        settings = msgspec.structs.replace(
+            settings, vault=msgspec.structs.replace(settings.vault, clamd_url=url)
+        )
+    elif not settings.vault.clamd_url:
+        click.echo("ClamAV is not installed: the development scanner knows only test signatures")
     click.echo(f"Kluis runs on {settings.base_url}")
-    _serve(settings, workers=1)
+    try:
+        _serve(settings, workers=1, app=create_app(settings))
+    finally:
+        if clamd is not None:
+            clamd.stop()
 
 
 @main.command()

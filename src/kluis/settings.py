@@ -30,6 +30,32 @@ class SessionSettings(msgspec.Struct, kw_only=True):
     login_attempt_minutes: int = 10
 
 
+class LocationSettings(msgspec.Struct, kw_only=True):
+    """One storage location: a local directory (a disk) or, later, an S3 bucket (a site)."""
+
+    kind: Literal["local"] = "local"
+    path: str = ""
+
+
+def _default_locations() -> list[LocationSettings]:
+    return [LocationSettings(path=f"var/locations/{n}") for n in (1, 2, 3)]
+
+
+class VaultSettings(msgspec.Struct, kw_only=True):
+    quota_bytes: int = 1024**3
+    # The largest single upload; also the clamd stream and scan limits.
+    max_upload_bytes: int = 1024**3
+    chunk_bytes: int = 1024**2
+    fragments_needed: int = 2  # k: any k fragments rebuild a chunk
+    fragments_total: int = 3  # n: one per location
+    locations: list[LocationSettings] = msgspec.field(default_factory=_default_locations)
+    # `unix:///path` or `tcp://host:port`; empty means the development scanner.
+    clamd_url: str = ""
+    # Start a project-local clamd (development, when ClamAV is installed).
+    local_clamd: bool = False
+    scan_timeout_seconds: float = 120.0
+
+
 class ProviderSettings(msgspec.Struct, kw_only=True):
     """An OpenID Connect provider, configured entirely here (see config/README.md)."""
 
@@ -75,6 +101,7 @@ class Settings(msgspec.Struct, kw_only=True):
     default_language: str = "nl"
     session: SessionSettings = msgspec.field(default_factory=SessionSettings)
     providers: dict[str, ProviderSettings] = msgspec.field(default_factory=dict)
+    vault: VaultSettings = msgspec.field(default_factory=VaultSettings)
     dev_idp: bool = False
     demo_file: str = "config/demo.toml"
     log_level: str = "INFO"
@@ -108,6 +135,10 @@ class Settings(msgspec.Struct, kw_only=True):
         ]
         if self.key_provider == "local-file" and not self.allow_local_key_file:
             found.append("local key file without allow_local_key_file")
+        if not self.vault.clamd_url:
+            found.append("development scanner (test signatures only)")
+        elif self.vault.local_clamd:
+            found.append("project-local clamd (test signatures only)")
         return found
 
     def check(self) -> None:
@@ -120,6 +151,11 @@ class Settings(msgspec.Struct, kw_only=True):
                 )
             if not self.secure_cookies:
                 raise ConfigurationError("production needs an https:// public_url")
+        vault = self.vault
+        if not 1 <= vault.fragments_needed <= vault.fragments_total <= 255:
+            raise ConfigurationError("vault: need 1 <= fragments_needed <= fragments_total")
+        if len(vault.locations) != vault.fragments_total:
+            raise ConfigurationError("vault: one location per fragment (fragments_total)")
         if self.default_language not in self.languages:
             raise ConfigurationError("default_language must be one of languages")
         for name, p in self.providers.items():

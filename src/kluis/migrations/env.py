@@ -27,6 +27,13 @@ def _render_item(type_, obj, autogen_context):  # type: ignore[no-untyped-def]
     return False
 
 
+def _compare_type(context, inspected, metadata_column, inspected_type, metadata_type):  # type: ignore[no-untyped-def]
+    # SQLite reflects advanced-alchemy's GUID as NUMERIC(16): not a change.
+    if type(metadata_type).__name__ == "GUID":
+        return False
+    return None
+
+
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
     if connection.dialect.name == "postgresql":
         connection.execute(text("SET lock_timeout = '5s'"))
@@ -35,7 +42,7 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         connection=connection,
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
-        compare_type=True,
+        compare_type=_compare_type,
         render_item=_render_item,
     )
     with context.begin_transaction():

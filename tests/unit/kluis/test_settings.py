@@ -12,6 +12,7 @@ PRODUCTION = {
     "KLUIS_PROVIDERS__ITSME__CLIENT_ID": "kluis",
     "KLUIS_PROVIDERS__FAS__CLIENT_ID": "kluis",
     "KLUIS_PROVIDERS__FAS__CLIENT_SECRET": "from-the-vault",
+    "KLUIS_VAULT__CLAMD_URL": "unix:///run/clamav/clamd.ctl",
 }
 
 
@@ -49,6 +50,8 @@ def test_production_starts_without_stand_ins():
         ("KLUIS_DEV_IDP", "true", "development identity provider"),
         ("KLUIS_ALLOW_LOCAL_KEY_FILE", "false", "local key file"),
         ("KLUIS_PROVIDERS__ITSME__DEVELOPMENT", "true", "marked development"),
+        ("KLUIS_VAULT__CLAMD_URL", "", "development scanner"),
+        ("KLUIS_VAULT__LOCAL_CLAMD", "true", "project-local clamd"),
     ],
 )
 def test_production_refuses_development_stand_ins(name, value, stand_in):

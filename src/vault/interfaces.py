@@ -1,0 +1,69 @@
+"""Protocols for the vault's outside systems: storage locations and the malware scanner."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class FragmentWriter(Protocol):
+    async def write(self, data: bytes) -> None: ...
+
+    async def commit(self) -> None:
+        """Make the fragment visible under its key; until then it does not exist."""
+        ...
+
+    async def abort(self) -> None: ...
+
+
+class StorageLocation(Protocol):
+    """One place fragments are kept: a disk, or a bucket at one site."""
+
+    name: str
+
+    async def create(self, key: str) -> FragmentWriter: ...
+
+    async def read(self, key: str, offset: int, length: int) -> bytes:
+        """Up to `length` bytes from `offset`; raises `FragmentMissing` if there is none."""
+        ...
+
+    async def delete(self, key: str) -> None: ...
+
+    def keys(self) -> AsyncIterator[str]:
+        """Every committed fragment key (for scrubbing)."""
+        ...
+
+
+class FragmentMissing(Exception):
+    """The location has no such fragment, or cannot be read right now."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    clean: bool
+    signature: str | None = None
+
+    @property
+    def unscannable(self) -> bool:
+        # Limits exceeded or encrypted content: ClamAV could not look inside.
+        return bool(self.signature) and self.signature.startswith(
+            ("Heuristics.Limits.Exceeded", "Heuristics.Encrypted")
+        )
+
+
+class ScanSession(Protocol):
+    async def send(self, chunk: bytes) -> None: ...
+
+    async def verdict(self) -> Verdict: ...
+
+    async def abort(self) -> None: ...
+
+
+class Scanner(Protocol):
+    name: str
+    development: bool
+
+    async def open(self) -> ScanSession:
+        """Start scanning one stream; raises `ScannerUnavailable` if it cannot."""
+        ...

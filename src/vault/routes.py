@@ -1,0 +1,195 @@
+"""HTTP for the vault: upload (the body is the file, streamed), list, read, change, delete."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import quote
+
+from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.di import NamedDependency
+from litestar.exceptions import InternalServerException
+from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.response import Stream
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from idp_bridge import current, request_actor, requires_login
+from kluis.errors import AppError
+from vault.models import Document
+from vault.schemas import DocumentOut, DocumentPatch, Usage
+from vault.services import Documents, UploadInterrupted
+
+RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+class RangeNotSatisfiable(AppError):
+    status = 416
+    default_type = "range-not-satisfiable"
+    default_message = "This part of the document does not exist."
+
+
+def document_out(document: Document) -> DocumentOut:
+    return DocumentOut(
+        id=document.id,
+        name=document.name,
+        size=document.size,
+        sha256=document.sha256,
+        media_type=document.media_type,
+        categories=document.categories,
+        labels=document.labels,
+        created_at=document.created_at,
+    )
+
+
+async def _body(request: Request[Any, Any, Any]) -> AsyncIterator[bytes]:
+    try:
+        async for piece in request.stream():
+            yield piece
+    except InternalServerException as exc:  # Litestar's word for a client that went away
+        raise UploadInterrupted() from exc
+
+
+def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """A single `bytes=` range as (first, last), or None for the whole document."""
+    if not header:
+        return None
+    match = RANGE.match(header.strip())
+    if not match or match.groups() == ("", ""):
+        raise RangeNotSatisfiable()
+    first, last = match.groups()
+    if first == "":  # the last N bytes
+        start, end = max(size - int(last), 0), size - 1
+    else:
+        start, end = int(first), min(int(last), size - 1) if last else size - 1
+    if start > end or start >= size:
+        raise RangeNotSatisfiable()
+    return start, end
+
+
+class DocumentController(Controller):
+    path = "/api/v1"
+    tags = ["vault"]
+    guards = [requires_login]
+
+    @post("/documents", status_code=201, request_max_body_size=None)
+    async def upload(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[AsyncSession],
+        documents: NamedDependency[Documents],
+        name: FromQuery[str | None] = None,
+        category: FromQuery[list[str] | None] = None,
+        label: FromQuery[list[str] | None] = None,
+    ) -> DocumentOut:
+        """Upload a document: the request body is the file, streamed."""
+        length = request.headers.get("content-length")
+        document = await documents.upload(
+            db,
+            current(request).person,
+            name=name,
+            categories=category or [],
+            labels=label or [],
+            body=_body(request),
+            declared_size=int(length) if length and length.isdigit() else None,
+            actor=request_actor(request),
+        )
+        return document_out(document)
+
+    @get("/documents")
+    async def list_documents(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[AsyncSession],
+        documents: NamedDependency[Documents],
+        category: FromQuery[str | None] = None,
+        label: FromQuery[str | None] = None,
+        q: FromQuery[str | None] = None,
+    ) -> list[DocumentOut]:
+        found = await documents.list(
+            db, current(request).person, category=category, label=label, q=q
+        )
+        return [document_out(d) for d in found]
+
+    @get("/documents/{document_id:uuid}")
+    async def get_document(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[AsyncSession],
+        documents: NamedDependency[Documents],
+        document_id: FromPath[uuid.UUID],
+    ) -> DocumentOut:
+        return document_out(await documents.get(db, current(request).person, document_id))
+
+    @patch("/documents/{document_id:uuid}")
+    async def update_document(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[AsyncSession],
+        documents: NamedDependency[Documents],
+        document_id: FromPath[uuid.UUID],
+        data: JSONBody[DocumentPatch],
+    ) -> DocumentOut:
+        document = await documents.update(
+            db,
+            current(request).person,
+            document_id,
+            name=data.name,
+            categories=data.categories,
+            labels=data.labels,
+            actor=request_actor(request),
+        )
+        return document_out(document)
+
+    @delete("/documents/{document_id:uuid}", status_code=204)
+    async def delete_document(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[AsyncSession],
+        documents: NamedDependency[Documents],
+        document_id: FromPath[uuid.UUID],
+    ) -> None:
+        await documents.delete(db, current(request).person, document_id, request_actor(request))
+
+    @get("/documents/{document_id:uuid}/content")
+    async def content(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[AsyncSession],
+        documents: NamedDependency[Documents],
+        document_id: FromPath[uuid.UUID],
+    ) -> Response[Any]:
+        """The file, streamed and decrypted on the way out; one `Range` is honoured."""
+        person = current(request).person
+        document = await documents.get(db, person, document_id)
+        wanted = parse_range(request.headers.get("range"), document.size)
+        start, end = wanted or (0, max(document.size - 1, 0))
+        document, stream = await documents.content(
+            db, person, document_id, request_actor(request), start, end
+        )
+        headers = {
+            "content-length": str(end - start + 1 if document.size else 0),
+            "accept-ranges": "bytes",
+            "etag": f'"{document.sha256}"',
+            # Always a download, never rendered here: an uploaded HTML or SVG runs nothing.
+            "content-disposition": f"attachment; filename*=UTF-8''{quote(document.name)}",
+        }
+        if wanted:
+            headers["content-range"] = f"bytes {start}-{end}/{document.size}"
+        return Stream(
+            stream,
+            media_type=document.media_type,
+            headers=headers,
+            status_code=206 if wanted else 200,
+        )
+
+    @get("/usage")
+    async def usage(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[AsyncSession],
+        documents: NamedDependency[Documents],
+    ) -> Usage:
+        used = await documents.usage(db, current(request).person.id)
+        return Usage(used_bytes=used, quota_bytes=documents.quota)

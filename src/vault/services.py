@@ -1,0 +1,388 @@
+"""The citizen's documents: upload in one streaming pass, list, read, change, delete."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import uuid
+from collections.abc import AsyncIterator, Sequence
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from idp_bridge import Person
+from kluis import audit
+from kluis.audit import Actor
+from kluis.errors import AppError, Invalid, NotFound
+from kluis.keys import KeyProvider
+from kluis.settings import Settings
+from vault.domain import (
+    SNIFF_BYTES,
+    UnscannableContent,
+    check_content,
+    check_extension,
+    check_tags,
+    clean_name,
+)
+from vault.interfaces import Scanner, ScanSession
+from vault.models import Document
+from vault.scanner import ScanStopped
+from vault.storage import DocumentWriter, Manifest, StorageEngine, crypto
+
+
+class QuotaExceeded(AppError):
+    status = 413
+    default_type = "quota-exceeded"
+    default_message = "There is not enough room left in your vault for this file."
+
+
+class FileTooLarge(AppError):
+    status = 413
+    default_type = "file-too-large"
+    default_message = "This file is larger than the vault accepts."
+
+
+class MalwareFound(AppError):
+    status = 422
+    default_type = "malware-found"
+    default_message = "This file contains malware (%(signature)s) and was not stored."
+
+
+class UploadInterrupted(AppError):
+    status = 400
+    default_type = "upload-interrupted"
+    default_message = "The upload was interrupted; nothing was stored."
+
+
+def _search_text(name: str, categories: list[str], labels: list[str]) -> str:
+    tags = [f"c:{c}" for c in categories] + [f"l:{label}" for label in labels]
+    return ("|" + "|".join(tags) + "|" + name).casefold()
+
+
+def _key_aad(document_id: uuid.UUID) -> bytes:
+    return b"document-key:" + document_id.bytes
+
+
+async def _chunks(body: AsyncIterator[bytes], size: int) -> AsyncIterator[tuple[bytes, bool]]:
+    """Re-cut the request body into chunks of `size`, each told whether it is the last."""
+    buffer = bytearray()
+    pending: bytes | None = None
+    async for piece in body:
+        buffer += piece
+        while len(buffer) >= size:
+            if pending is not None:
+                yield pending, False
+            pending = bytes(buffer[:size])
+            del buffer[:size]
+    if buffer:
+        if pending is not None:
+            yield pending, False
+        pending = bytes(buffer)
+    if pending is not None:
+        yield pending, True
+
+
+class Documents:
+    def __init__(
+        self, settings: Settings, keys: KeyProvider, engine: StorageEngine, scanner: Scanner
+    ) -> None:
+        self.settings = settings
+        self.keys = keys
+        self.engine = engine
+        self.scanner = scanner
+
+    @property
+    def quota(self) -> int:
+        return self.settings.vault.quota_bytes
+
+    async def usage(self, db: AsyncSession, owner_id: uuid.UUID) -> int:
+        query = select(func.coalesce(func.sum(Document.size), 0)).where(
+            Document.owner_id == owner_id
+        )
+        return int(await db.scalar(query) or 0)
+
+    # -- upload -------------------------------------------------------------------------
+
+    async def upload(
+        self,
+        db: AsyncSession,
+        owner: Person,
+        *,
+        name: str | None,
+        categories: list[str],
+        labels: list[str],
+        body: AsyncIterator[bytes],
+        declared_size: int | None,
+        actor: Actor,
+    ) -> Document:
+        """Scan, encrypt and store in one pass; the document exists only if all went well."""
+        shown_name = (name or "")[:200]
+        try:
+            name = clean_name(name)
+            ext = check_extension(name)
+            categories, labels = check_tags(categories, labels)
+            limit = self.settings.vault.max_upload_bytes
+            used = await self.usage(db, owner.id)
+            if declared_size is not None and declared_size > limit:
+                raise FileTooLarge()
+            if declared_size is not None and used + declared_size > self.quota:
+                raise QuotaExceeded()
+            await db.commit()  # hold no transaction while the body streams in
+            document_id = uuid.uuid4()
+            data_key = crypto.new_data_key()
+            scan = await self.scanner.open()
+            writer: DocumentWriter | None = None
+            try:
+                writer = await self.engine.writer(document_id, data_key)
+                digest, media_type = await self._stream(body, ext, used, limit, scan, writer)
+                manifest = await writer.commit()
+            except BaseException:
+                await asyncio.shield(self._discard(document_id, writer, scan))
+                raise
+            try:
+                document = await self._record(
+                    db,
+                    owner,
+                    document_id,
+                    data_key,
+                    name,
+                    categories,
+                    labels,
+                    digest,
+                    media_type,
+                    manifest,
+                    actor,
+                )
+            except BaseException:
+                await asyncio.shield(self.engine.delete(document_id))
+                raise
+        except AppError as refusal:
+            await self._record_refusal(db, owner, shown_name, refusal, actor)
+            raise
+        return document
+
+    async def _stream(
+        self,
+        body: AsyncIterator[bytes],
+        ext: str,
+        used: int,
+        limit: int,
+        scan: ScanSession,
+        writer: DocumentWriter,
+    ) -> tuple[str, str]:
+        digest = hashlib.sha256()
+        media_type: str | None = None
+        size = 0
+        async for chunk, last in _chunks(body, self.engine.layout.chunk_bytes):
+            if media_type is None:
+                media_type = check_content(ext, chunk[:SNIFF_BYTES])
+            size += len(chunk)
+            if size > limit:
+                raise FileTooLarge()
+            if used + size > self.quota:
+                raise QuotaExceeded()
+            digest.update(chunk)
+            # The scan and the encrypted write of the same chunk run side by side.
+            scanned, _written = await asyncio.gather(
+                scan.send(chunk), writer.write(chunk, last=last), return_exceptions=True
+            )
+            if isinstance(_written, BaseException):
+                raise _written
+            if isinstance(scanned, ScanStopped):
+                break  # clamd stopped reading: its verdict says why
+            if isinstance(scanned, BaseException):
+                raise scanned
+        if media_type is None:
+            raise Invalid("This file is empty.", type="empty-file")
+        verdict = await scan.verdict()
+        if verdict.unscannable:
+            raise UnscannableContent()
+        if not verdict.clean:
+            raise MalwareFound(params={"signature": verdict.signature or "?"})
+        return digest.hexdigest(), media_type
+
+    async def _discard(
+        self, document_id: uuid.UUID, writer: DocumentWriter | None, scan: ScanSession
+    ) -> None:
+        if writer is not None:
+            await writer.abort()
+        await self.engine.delete(document_id)
+        await scan.abort()
+
+    async def _record(
+        self,
+        db: AsyncSession,
+        owner: Person,
+        document_id: uuid.UUID,
+        data_key: bytes,
+        name: str,
+        categories: list[str],
+        labels: list[str],
+        digest: str,
+        media_type: str,
+        manifest: Manifest,
+        actor: Actor,
+    ) -> Document:
+        # Lock the owner first (a no-op write): two uploads finishing at once see each
+        # other's size, on PostgreSQL and on SQLite alike.
+        await db.execute(update(Person).where(Person.id == owner.id).values(id=Person.id))
+        if await self.usage(db, owner.id) + manifest.size > self.quota:
+            raise QuotaExceeded()
+        document = Document(
+            id=document_id,
+            owner_id=owner.id,
+            name=name,
+            size=manifest.size,
+            sha256=digest,
+            media_type=media_type,
+            categories=categories,
+            labels=labels,
+            search_text=_search_text(name, categories, labels),
+            wrapped_key=self.keys.seal(data_key, _key_aad(document_id)),
+            chunk_bytes=manifest.chunk_bytes,
+            chunk_count=manifest.chunk_count,
+            fragments_needed=manifest.k,
+            fragments_total=manifest.n,
+        )
+        db.add(document)
+        await audit.record(
+            db,
+            subject_id=owner.id,
+            action="vault:document:uploaded",
+            actor=actor,
+            target=name,
+            detail={"document": str(document_id), "size": manifest.size},
+        )
+        await db.commit()
+        return document
+
+    async def _record_refusal(
+        self, db: AsyncSession, owner: Person, name: str, refusal: AppError, actor: Actor
+    ) -> None:
+        await db.rollback()
+        await audit.record(
+            db,
+            subject_id=owner.id,
+            action="vault:document:refused",
+            actor=actor,
+            target=name or None,
+            detail={"reason": refusal.type},
+        )
+        await db.commit()
+
+    # -- reading and changing ---------------------------------------------------------
+
+    async def list(
+        self,
+        db: AsyncSession,
+        owner: Person,
+        *,
+        category: str | None = None,
+        label: str | None = None,
+        q: str | None = None,
+    ) -> Sequence[Document]:
+        query = select(Document).where(Document.owner_id == owner.id)
+        if category:
+            query = query.where(
+                Document.search_text.contains(f"|c:{category}|".casefold(), autoescape=True)
+            )
+        if label:
+            query = query.where(
+                Document.search_text.contains(f"|l:{label}|".casefold(), autoescape=True)
+            )
+        if q:
+            words = q.casefold().split()[:10]
+            query = query.where(*(Document.search_text.contains(w, autoescape=True) for w in words))
+        return (await db.scalars(query.order_by(Document.created_at.desc()))).all()
+
+    async def get(self, db: AsyncSession, owner: Person, document_id: uuid.UUID) -> Document:
+        document = await db.get(Document, document_id)
+        if document is None or document.owner_id != owner.id:
+            raise NotFound("This document does not exist.", type="document-not-found")
+        return document
+
+    async def update(
+        self,
+        db: AsyncSession,
+        owner: Person,
+        document_id: uuid.UUID,
+        *,
+        name: str | None,
+        categories: list[str] | None,
+        labels: list[str] | None,
+        actor: Actor,
+    ) -> Document:
+        document = await self.get(db, owner, document_id)
+        changes: dict[str, str] = {}
+        if name is not None:
+            name = clean_name(name)
+            if check_extension(name) != check_extension(document.name):
+                raise Invalid(
+                    "A document keeps its file type when it is renamed.",
+                    type="document-extension-changed",
+                )
+            changes["renamed_from"] = document.name
+            document.name = name
+        new_categories, new_labels = check_tags(
+            document.categories if categories is None else categories,
+            document.labels if labels is None else labels,
+        )
+        document.categories, document.labels = new_categories, new_labels
+        document.search_text = _search_text(document.name, new_categories, new_labels)
+        await audit.record(
+            db,
+            subject_id=owner.id,
+            action="vault:document:renamed" if name is not None else "vault:document:changed",
+            actor=actor,
+            target=document.name,
+            detail={"document": str(document.id), **changes},
+        )
+        await db.commit()
+        return document
+
+    async def delete(
+        self, db: AsyncSession, owner: Person, document_id: uuid.UUID, actor: Actor
+    ) -> None:
+        """Crypto-shred (the wrapped key goes with the row), then remove the fragments."""
+        document = await self.get(db, owner, document_id)
+        await db.delete(document)
+        await audit.record(
+            db,
+            subject_id=owner.id,
+            action="vault:document:deleted",
+            actor=actor,
+            target=document.name,
+            detail={"document": str(document.id), "size": document.size},
+        )
+        await db.commit()
+        await self.engine.delete(document_id)
+
+    async def content(
+        self,
+        db: AsyncSession,
+        owner: Person,
+        document_id: uuid.UUID,
+        actor: Actor,
+        start: int = 0,
+        end: int | None = None,
+    ) -> tuple[Document, AsyncIterator[bytes]]:
+        """The document and its bytes [start, end], decrypted as they stream out."""
+        document = await self.get(db, owner, document_id)
+        data_key = self.keys.open(document.wrapped_key, _key_aad(document.id))
+        manifest = Manifest(
+            k=document.fragments_needed,
+            n=document.fragments_total,
+            chunk_bytes=document.chunk_bytes,
+            chunk_count=document.chunk_count,
+            size=document.size,
+        )
+        await audit.record(
+            db,
+            subject_id=owner.id,
+            action="vault:document:downloaded",
+            actor=actor,
+            target=document.name,
+            detail={"document": str(document.id)},
+        )
+        await db.commit()
+        return document, self.engine.read(manifest, document.id, data_key, start, end)

@@ -1,0 +1,211 @@
+"""The storage engine: a document's chunks encrypted, erasure coded and spread over the
+locations, and read back from any k of them.
+
+CPU work (AES-GCM, erasure coding) runs in a worker thread so the event loop keeps feeding
+the scanner and the other uploads; memory holds one chunk per upload, whatever its size.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidTag
+
+from kluis.errors import Unavailable
+from vault.interfaces import FragmentMissing, FragmentWriter, StorageLocation
+from vault.storage import crypto, fragments
+from vault.storage.fragments import HEADER, Layout
+
+
+class StorageUnavailable(Unavailable):
+    default_type = "storage-unavailable"
+    default_message = "Your document cannot be stored right now. Please try again later."
+
+
+class DocumentUnreadable(Unavailable):
+    default_type = "document-unavailable"
+    default_message = "This document cannot be read right now. Please try again later."
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """Where a document's fragments are and how they are cut. Stored with the document."""
+
+    k: int
+    n: int
+    chunk_bytes: int
+    chunk_count: int
+    size: int
+
+    @property
+    def layout(self) -> Layout:
+        return Layout(self.k, self.n, self.chunk_bytes, self.chunk_bytes + crypto.TAG)
+
+
+def fragment_key(document_id: uuid.UUID, index: int) -> str:
+    return f"{document_id.hex}.{index}"
+
+
+class DocumentWriter:
+    def __init__(self, engine: StorageEngine, document_id: uuid.UUID, data_key: bytes) -> None:
+        self.engine = engine
+        self.document_id = document_id
+        self.data_key = data_key
+        self.layout = engine.layout
+        self.writers: list[FragmentWriter] = []
+        self.chunks = 0
+        self.size = 0
+
+    async def open(self) -> None:
+        try:
+            for i, location in enumerate(self.engine.locations):
+                writer = await location.create(fragment_key(self.document_id, i))
+                self.writers.append(writer)
+                await writer.write(fragments.header(self.document_id, i, self.layout))
+        except OSError as exc:
+            await self.abort()
+            raise StorageUnavailable() from exc
+
+    def _seal(self, index: int, last: bool, data: bytes) -> list[bytes]:
+        encrypted = crypto.encrypt_chunk(self.data_key, self.document_id, index, last, data)
+        return fragments.encode(self.layout, encrypted)
+
+    async def write(self, data: bytes, *, last: bool) -> None:
+        blocks = await asyncio.to_thread(self._seal, self.chunks, last, data)
+        try:
+            await asyncio.gather(*(w.write(b) for w, b in zip(self.writers, blocks, strict=True)))
+        except OSError as exc:  # a location full, read-only or gone
+            raise StorageUnavailable() from exc
+        self.chunks += 1
+        self.size += len(data)
+
+    async def commit(self) -> Manifest:
+        try:
+            await asyncio.gather(*(w.commit() for w in self.writers))
+        except OSError as exc:
+            await self.engine.delete(self.document_id)
+            raise StorageUnavailable() from exc
+        layout = self.layout
+        return Manifest(layout.k, layout.n, layout.chunk_bytes, self.chunks, self.size)
+
+    async def abort(self) -> None:
+        await asyncio.gather(*(w.abort() for w in self.writers), return_exceptions=True)
+
+
+class StorageEngine:
+    def __init__(self, locations: Sequence[StorageLocation], k: int, chunk_bytes: int) -> None:
+        self.locations = list(locations)
+        self.layout = Layout(k, len(self.locations), chunk_bytes, chunk_bytes + crypto.TAG)
+
+    async def writer(self, document_id: uuid.UUID, data_key: bytes) -> DocumentWriter:
+        writer = DocumentWriter(self, document_id, data_key)
+        await writer.open()
+        return writer
+
+    async def delete(self, document_id: uuid.UUID) -> None:
+        await asyncio.gather(
+            *(
+                location.delete(fragment_key(document_id, i))
+                for i, location in enumerate(self.locations)
+            ),
+            return_exceptions=True,
+        )
+
+    async def _block(
+        self, manifest: Manifest, document_id: uuid.UUID, fragment: int, index: int
+    ) -> tuple[int, bytes] | None:
+        layout = manifest.layout
+        last = index == manifest.chunk_count - 1
+        length = (
+            manifest.size - index * manifest.chunk_bytes + crypto.TAG
+            if last
+            else layout.encrypted_bytes
+        )
+        try:
+            block = await self.locations[fragment].read(
+                fragment_key(document_id, fragment),
+                layout.block_offset(index),
+                layout.block_size(length),
+            )
+        except FragmentMissing:
+            return None
+        parsed = fragments.parse_block(block)
+        if parsed is None or parsed[0] != length:
+            return None
+        return parsed
+
+    async def read_chunk(
+        self, manifest: Manifest, document_id: uuid.UUID, data_key: bytes, index: int
+    ) -> bytes:
+        """One plaintext chunk, from the first k fragments that hold a sound share of it."""
+        last = index == manifest.chunk_count - 1
+        shares: dict[int, bytes] = {}
+        length = 0
+        order = list(range(manifest.n))
+        # Ask k locations at once; fall back to the others only when one fails.
+        for batch in (order[: manifest.k], order[manifest.k :]):
+            found = await asyncio.gather(
+                *(self._block(manifest, document_id, i, index) for i in batch)
+            )
+            for i, block in zip(batch, found, strict=True):
+                if block is not None:
+                    length, shares[i] = block
+            if len(shares) >= manifest.k:
+                break
+        for combination in itertools.combinations(sorted(shares), manifest.k):
+            subset = {i: shares[i] for i in combination}
+            try:
+                return await asyncio.to_thread(
+                    self._open, manifest, document_id, data_key, index, last, length, subset
+                )
+            except InvalidTag:
+                continue  # a share consistent with its checksum but not with the others
+        raise DocumentUnreadable()
+
+    @staticmethod
+    def _open(
+        manifest: Manifest,
+        document_id: uuid.UUID,
+        data_key: bytes,
+        index: int,
+        last: bool,
+        length: int,
+        shares: dict[int, bytes],
+    ) -> bytes:
+        encrypted = fragments.decode(manifest.layout, length, shares)
+        return crypto.decrypt_chunk(data_key, document_id, index, last, encrypted)
+
+    async def read(
+        self,
+        manifest: Manifest,
+        document_id: uuid.UUID,
+        data_key: bytes,
+        start: int = 0,
+        end: int | None = None,
+    ) -> AsyncIterator[bytes]:
+        """The plaintext bytes [start, end], decrypted chunk by chunk, the next chunk
+        fetched while the current one is sent."""
+        end = manifest.size - 1 if end is None else end
+        if manifest.size == 0 or start > end:
+            return
+        first, final = start // manifest.chunk_bytes, end // manifest.chunk_bytes
+        pending = asyncio.ensure_future(self.read_chunk(manifest, document_id, data_key, first))
+        try:
+            for index in range(first, final + 1):
+                chunk = await pending
+                if index < final:
+                    pending = asyncio.ensure_future(
+                        self.read_chunk(manifest, document_id, data_key, index + 1)
+                    )
+                offset = index * manifest.chunk_bytes
+                yield chunk[max(start - offset, 0) : end - offset + 1]
+        finally:
+            if not pending.done():
+                pending.cancel()
+
+
+__all__ = ["HEADER", "DocumentUnreadable", "Manifest", "StorageEngine", "StorageUnavailable"]

@@ -1,0 +1,81 @@
+"""Storage locations. A local directory stands for a disk; S3 buckets for sites follow.
+
+Fragments hold only ciphertext. A fragment is written under a temporary name and renamed
+when complete, so a crash leaves at worst a `.partial` file that scrubbing removes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import BinaryIO
+
+from kluis.settings import LocationSettings, Settings
+from vault.interfaces import FragmentMissing, StorageLocation
+
+PARTIAL = ".partial"
+
+
+class LocalFragmentWriter:
+    def __init__(self, final: Path) -> None:
+        self.final = final
+        self.partial = final.with_name(final.name + PARTIAL)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        self.file: BinaryIO = open(self.partial, "wb")
+
+    async def write(self, data: bytes) -> None:
+        await asyncio.to_thread(self.file.write, data)
+
+    async def commit(self) -> None:
+        def finish() -> None:
+            self.file.flush()
+            os.fsync(self.file.fileno())
+            self.file.close()
+            os.replace(self.partial, self.final)
+
+        await asyncio.to_thread(finish)
+
+    async def abort(self) -> None:
+        self.file.close()
+        self.partial.unlink(missing_ok=True)
+
+
+class LocalDirectory:
+    def __init__(self, name: str, root: Path) -> None:
+        self.name = name
+        self.root = root
+
+    def _path(self, key: str) -> Path:
+        # Two levels of fan-out keep directories small.
+        return self.root / key[:2] / key[2:4] / key
+
+    async def create(self, key: str) -> LocalFragmentWriter:
+        return await asyncio.to_thread(LocalFragmentWriter, self._path(key))
+
+    async def read(self, key: str, offset: int, length: int) -> bytes:
+        def read() -> bytes:
+            with open(self._path(key), "rb") as f:
+                f.seek(offset)
+                return f.read(length)
+
+        try:
+            return await asyncio.to_thread(read)
+        except OSError as exc:
+            raise FragmentMissing(f"{self.name}: {key}") from exc
+
+    async def delete(self, key: str) -> None:
+        path = self._path(key)
+        await asyncio.to_thread(path.unlink, True)
+
+    async def keys(self) -> AsyncIterator[str]:
+        for path in await asyncio.to_thread(lambda: sorted(self.root.glob("??/??/*"))):
+            yield path.name
+
+
+def location_from(index: int, config: LocationSettings, settings: Settings) -> StorageLocation:
+    if config.kind == "local":
+        root = settings.path(config.path or f"{settings.data_dir}/locations/{index + 1}")
+        return LocalDirectory(f"local-{index + 1}", root)
+    raise ValueError(f"unknown location kind {config.kind!r}")

@@ -1,0 +1,76 @@
+"""The scanner against a real clamd loaded with the project's test signatures."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support import files
+from vault.scanner import ClamdScanner, DevelopmentScanner, ScannerUnavailable, scan_bytes
+
+
+@pytest.fixture
+def scanner(clamd) -> ClamdScanner:
+    return ClamdScanner(clamd.url, timeout=30)
+
+
+async def test_clean_file_is_clean(scanner):
+    verdict = await scanner_verdict(scanner, files.pdf())
+    assert verdict.clean
+
+
+async def scanner_verdict(scanner, data: bytes):
+    return await scan_bytes(scanner, data)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(files.EICAR, id="bare"),
+        pytest.param(files.zipped({"a.txt": files.EICAR}), id="zip"),
+        pytest.param(files.tar_gz({"a.txt": files.EICAR}), id="tar.gz"),
+        pytest.param(files.pdf(files.EICAR), id="pdf"),
+        pytest.param(files.testfile("clam.7z"), id="7z"),
+        pytest.param(files.testfile("clam.pdf"), id="clamav pdf"),
+        pytest.param(files.testfile("clam.zip"), id="clamav zip"),
+    ],
+)
+async def test_test_signatures_are_found(scanner, data):
+    verdict = await scan_bytes(scanner, data)
+    assert not verdict.clean
+    assert verdict.signature.startswith("Kluis.Test.")
+    assert not verdict.unscannable
+
+
+@pytest.mark.parametrize(
+    ("data", "heuristic"),
+    [
+        pytest.param(files.nested_zip(24), "Heuristics.Limits.Exceeded", id="nested zip bomb"),
+        pytest.param(files.crowded_zip(10_050), "Heuristics.Limits.Exceeded", id="too many"),
+        pytest.param(files.encrypted_zip(), "Heuristics.Encrypted", id="encrypted zip"),
+    ],
+)
+async def test_what_clamd_cannot_look_into_is_refused(scanner, data, heuristic):
+    verdict = await scan_bytes(scanner, data)
+    assert not verdict.clean
+    assert verdict.signature.startswith(heuristic)
+    assert verdict.unscannable
+
+
+async def test_unreachable_clamd_fails_closed(tmp_path):
+    scanner = ClamdScanner(f"unix://{tmp_path}/nobody.sock", timeout=2)
+    with pytest.raises(ScannerUnavailable) as refused:
+        await scanner.open()
+    assert refused.value.status == 503
+    assert refused.value.type == "scanner-unavailable"
+
+
+async def test_development_scanner_knows_the_test_signatures():
+    scanner = DevelopmentScanner()
+    assert not (await scan_bytes(scanner, b"x" * 5 + files.EICAR)).clean
+    assert not (await scan_bytes(scanner, files.testfile("clam.exe"))).clean
+    assert (await scan_bytes(scanner, files.pdf())).clean
+
+
+async def test_development_scanner_finds_a_signature_across_chunks():
+    data = b"a" * 100 + files.EICAR + b"b" * 100
+    assert not (await scan_bytes(DevelopmentScanner(), data, chunk=120)).clean
