@@ -290,6 +290,52 @@ def idp_keys_rotate() -> None:
     click.echo("new keys: " + ", ".join(_run(work)))
 
 
+# -- storage ------------------------------------------------------------------------------
+
+
+@main.group()
+def storage() -> None:
+    """The vault's storage locations."""
+
+
+@storage.command("scrub")
+@click.option("--repair", is_flag=True, help="Rebuild damaged fragments and remove orphans.")
+@click.option(
+    "--grace-seconds",
+    default=3600.0,
+    show_default=True,
+    help="Leave fragments and unfinished writes younger than this alone (uploads in flight).",
+)
+def storage_scrub(repair: bool, grace_seconds: float) -> None:
+    """Check every fragment of every document; with --repair, mend what can be mended."""
+    from sqlalchemy import func, select
+
+    from vault.models import Document
+    from vault.scrub import Scrubber
+
+    async def work(platform: Any) -> Any:
+        async with platform.session_maker() as session:
+            total = await session.scalar(select(func.count()).select_from(Document)) or 0
+            with click.progressbar(length=total, label="documents", file=sys.stderr) as bar:
+                return await Scrubber(platform.documents).run(
+                    session, repair=repair, grace_seconds=grace_seconds, progress=bar.update
+                )
+
+    report = _run(work)
+    click.echo(
+        f"{report.documents} documents, {report.fragments_checked} fragments checked; "
+        f"{len(report.damaged)} damaged, {len(report.repaired)} repaired, "
+        f"{len(report.unreadable)} unreadable; {len(report.orphans)} orphaned fragments"
+        + (" removed" if repair else " found")
+        + (f"; {report.incomplete_removed} unfinished writes removed" if repair else "")
+    )
+    for document in report.unreadable:
+        click.echo(f"UNREADABLE {document}", err=True)
+    for document in set(report.damaged) - set(report.repaired):
+        click.echo(f"DAMAGED {document}", err=True)
+    sys.exit(0 if report.healthy else 1)
+
+
 # -- history ------------------------------------------------------------------------------
 
 

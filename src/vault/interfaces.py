@@ -34,6 +34,15 @@ class StorageLocation(Protocol):
         """Every committed fragment key (for scrubbing)."""
         ...
 
+    async def modified(self, key: str) -> float | None:
+        """When the fragment was committed (seconds since the epoch), or None if absent."""
+        ...
+
+    async def sweep_incomplete(self, older_than: float) -> int:
+        """Remove writes never committed (a crash mid-upload) begun before `older_than`
+        (seconds since the epoch). Returns how many."""
+        ...
+
 
 class FragmentMissing(Exception):
     """The location has no such fragment, or cannot be read right now."""

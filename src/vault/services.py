@@ -63,6 +63,16 @@ def _key_aad(document_id: uuid.UUID) -> bytes:
     return b"document-key:" + document_id.bytes
 
 
+def manifest_of(document: Document) -> Manifest:
+    return Manifest(
+        k=document.fragments_needed,
+        n=document.fragments_total,
+        chunk_bytes=document.chunk_bytes,
+        chunk_count=document.chunk_count,
+        size=document.size,
+    )
+
+
 async def _chunks(body: AsyncIterator[bytes], size: int) -> AsyncIterator[tuple[bytes, bool]]:
     """Re-cut the request body into chunks of `size`, each told whether it is the last."""
     buffer = bytearray()
@@ -368,14 +378,6 @@ class Documents:
     ) -> tuple[Document, AsyncIterator[bytes]]:
         """The document and its bytes [start, end], decrypted as they stream out."""
         document = await self.get(db, owner, document_id)
-        data_key = self.keys.open(document.wrapped_key, _key_aad(document.id))
-        manifest = Manifest(
-            k=document.fragments_needed,
-            n=document.fragments_total,
-            chunk_bytes=document.chunk_bytes,
-            chunk_count=document.chunk_count,
-            size=document.size,
-        )
         await audit.record(
             db,
             subject_id=owner.id,
@@ -385,4 +387,10 @@ class Documents:
             detail={"document": str(document.id)},
         )
         await db.commit()
-        return document, self.engine.read(manifest, document.id, data_key, start, end)
+        stream = self.engine.read(
+            manifest_of(document), document.id, self.unwrap_key(document), start, end
+        )
+        return document, stream
+
+    def unwrap_key(self, document: Document) -> bytes:
+        return self.keys.open(document.wrapped_key, _key_aad(document.id))

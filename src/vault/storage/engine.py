@@ -115,9 +115,11 @@ class StorageEngine:
             return_exceptions=True,
         )
 
-    async def _block(
+    async def block(
         self, manifest: Manifest, document_id: uuid.UUID, fragment: int, index: int
     ) -> tuple[int, bytes] | None:
+        """Fragment `fragment`'s block of chunk `index`: (encrypted length, share), or None
+        if it is missing or fails its checksum."""
         layout = manifest.layout
         last = index == manifest.chunk_count - 1
         length = (
@@ -149,7 +151,7 @@ class StorageEngine:
         # Ask k locations at once; fall back to the others only when one fails.
         for batch in (order[: manifest.k], order[manifest.k :]):
             found = await asyncio.gather(
-                *(self._block(manifest, document_id, i, index) for i in batch)
+                *(self.block(manifest, document_id, i, index) for i in batch)
             )
             for i, block in zip(batch, found, strict=True):
                 if block is not None:

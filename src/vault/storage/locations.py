@@ -71,11 +71,33 @@ class LocalDirectory:
 
     async def keys(self) -> AsyncIterator[str]:
         for path in await asyncio.to_thread(lambda: sorted(self.root.glob("??/??/*"))):
-            yield path.name
+            if not path.name.endswith(PARTIAL):
+                yield path.name
+
+    async def modified(self, key: str) -> float | None:
+        try:
+            return (await asyncio.to_thread(self._path(key).stat)).st_mtime
+        except OSError:
+            return None
+
+    async def sweep_incomplete(self, older_than: float) -> int:
+        def sweep() -> int:
+            removed = 0
+            for path in self.root.glob(f"??/??/*{PARTIAL}"):
+                if path.stat().st_mtime < older_than:
+                    path.unlink(missing_ok=True)
+                    removed += 1
+            return removed
+
+        return await asyncio.to_thread(sweep)
 
 
 def location_from(index: int, config: LocationSettings, settings: Settings) -> StorageLocation:
     if config.kind == "local":
         root = settings.path(config.path or f"{settings.data_dir}/locations/{index + 1}")
         return LocalDirectory(f"local-{index + 1}", root)
+    if config.kind == "s3":
+        from vault.storage.s3 import S3Location  # imported only when a site is a bucket
+
+        return S3Location.from_settings(f"s3-{index + 1}", config)
     raise ValueError(f"unknown location kind {config.kind!r}")

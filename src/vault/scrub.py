@@ -1,0 +1,162 @@
+"""Scrubbing: find missing or corrupted fragments and rebuild them; remove orphans.
+
+Every block of every fragment is checked against its checksum. A fragment with a bad or
+missing block is rebuilt whole from the others (any k sound shares give the encrypted
+chunk, which is decrypted once to prove it sound before it is re-encoded), and replaces
+the damaged one atomically. Fragments that belong to no document — an upload that crashed
+after writing them — and writes never committed are removed once older than a grace period,
+so an upload in progress is never touched.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+
+from cryptography.exceptions import InvalidTag
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vault.models import Document
+from vault.services import Documents, manifest_of
+from vault.storage import DocumentUnreadable, Manifest, crypto, fragment_key
+from vault.storage import fragments as blocks
+
+GRACE_SECONDS = 3600.0
+
+
+@dataclass
+class ScrubReport:
+    documents: int = 0
+    fragments_checked: int = 0
+    damaged: list[str] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
+    orphans: list[str] = field(default_factory=list)
+    incomplete_removed: int = 0
+
+    @property
+    def healthy(self) -> bool:
+        return not self.unreadable and (not self.damaged or self.damaged == self.repaired)
+
+
+class Scrubber:
+    def __init__(self, documents: Documents) -> None:
+        self.documents = documents
+        self.engine = documents.engine
+
+    async def _damaged_fragments(self, document: Document, manifest: Manifest) -> set[int]:
+        damaged: set[int] = set()
+        for index in range(manifest.chunk_count):
+            for fragment in range(manifest.n):
+                if fragment in damaged:
+                    continue
+                if await self.engine.block(manifest, document.id, fragment, index) is None:
+                    damaged.add(fragment)
+        return damaged
+
+    async def _rebuild(self, document: Document, manifest: Manifest, targets: set[int]) -> None:
+        data_key = self.documents.unwrap_key(document)
+        writers = {
+            i: await self.engine.locations[i].create(fragment_key(document.id, i)) for i in targets
+        }
+        try:
+            for i, writer in writers.items():
+                await writer.write(blocks.header(document.id, i, manifest.layout))
+            for index in range(manifest.chunk_count):
+                encrypted = await self._sound_chunk(document.id, manifest, data_key, index, targets)
+                shares = blocks.encode(manifest.layout, encrypted)
+                for i, writer in writers.items():
+                    await writer.write(shares[i])
+            for writer in writers.values():
+                await writer.commit()
+        except BaseException:
+            for writer in writers.values():
+                await writer.abort()
+            raise
+
+    async def _sound_chunk(
+        self,
+        document_id: uuid.UUID,
+        manifest: Manifest,
+        data_key: bytes,
+        index: int,
+        avoid: set[int],
+    ) -> bytes:
+        shares: dict[int, bytes] = {}
+        length = 0
+        for fragment in range(manifest.n):
+            if fragment in avoid:
+                continue
+            found = await self.engine.block(manifest, document_id, fragment, index)
+            if found is not None:
+                length, shares[fragment] = found
+        if len(shares) < manifest.k:
+            raise DocumentUnreadable()
+        encrypted = blocks.decode(manifest.layout, length, shares)
+        last = index == manifest.chunk_count - 1
+        try:
+            crypto.decrypt_chunk(data_key, document_id, index, last, encrypted)
+        except InvalidTag as exc:
+            raise DocumentUnreadable() from exc
+        return encrypted
+
+    async def run(
+        self,
+        db: AsyncSession,
+        *,
+        repair: bool,
+        grace_seconds: float = GRACE_SECONDS,
+        progress: Callable[[int], None] | None = None,
+    ) -> ScrubReport:
+        report = ScrubReport()
+        known: set[uuid.UUID] = set()
+        async for document in self._all(db):
+            known.add(document.id)
+            report.documents += 1
+            manifest = manifest_of(document)
+            report.fragments_checked += manifest.n
+            damaged = await self._damaged_fragments(document, manifest)
+            if damaged:
+                report.damaged.append(str(document.id))
+                if len(damaged) > manifest.n - manifest.k:
+                    report.unreadable.append(str(document.id))
+                elif repair:
+                    try:
+                        await self._rebuild(document, manifest, damaged)
+                        report.repaired.append(str(document.id))
+                    except DocumentUnreadable:
+                        report.unreadable.append(str(document.id))
+            if progress:
+                progress(1)
+        cutoff = time.time() - grace_seconds
+        for location in self.engine.locations:
+            async for key in location.keys():
+                document_id = _document_of(key)
+                if document_id in known:
+                    continue
+                modified = await location.modified(key)
+                if modified is not None and modified < cutoff:
+                    report.orphans.append(f"{location.name}:{key}")
+                    if repair:
+                        await location.delete(key)
+            if repair:
+                report.incomplete_removed += await location.sweep_incomplete(cutoff)
+        return report
+
+    @staticmethod
+    async def _all(db: AsyncSession) -> AsyncIterator[Document]:
+        result = await db.stream_scalars(
+            select(Document).order_by(Document.id).execution_options(yield_per=200)
+        )
+        async for document in result:
+            yield document
+
+
+def _document_of(key: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(hex=key.split(".", 1)[0])
+    except ValueError:
+        return None

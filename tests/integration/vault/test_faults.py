@@ -1,0 +1,178 @@
+"""Faults: a lost location, a flipped byte, a server killed mid-upload — and scrubbing."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import TEST_MAX_UPLOAD, TEST_QUOTA
+from tests.integration.vault.test_documents import document_rows, fragments, upload
+from tests.support import files
+from tests.support.login import JAN, login
+from vault.scrub import Scrubber
+from vault.storage.fragments import HEADER
+
+
+@pytest.fixture
+async def jan(server, browser_client):
+    await login(browser_client, login_hint=JAN)
+    return browser_client
+
+
+async def stored(client, count: int = 3) -> list[tuple[str, bytes]]:
+    out = []
+    for n in range(count):
+        data = files.pdf(os.urandom(1_500_000 + n))
+        document = (await upload(client, f"doc{n}.pdf", data)).json()
+        out.append((document["id"], data))
+    return out
+
+
+async def all_download_identical(client, documents) -> bool:
+    for document_id, data in documents:
+        response = await client.get(f"/api/v1/documents/{document_id}/content")
+        if response.status_code != 200 or response.content != data:
+            return False
+    return True
+
+
+async def scrub(platform, *, repair: bool, grace_seconds: float = 3600.0):
+    async with platform.session_maker() as db:
+        return await Scrubber(platform.documents).run(
+            db, repair=repair, grace_seconds=grace_seconds
+        )
+
+
+async def test_one_location_deleted_everything_still_downloads_and_scrub_rebuilds_it(
+    server, platform, jan
+):
+    documents = await stored(jan)
+    lost = Path(platform.settings.vault.locations[0].path)
+    shutil.rmtree(lost)
+
+    assert await all_download_identical(jan, documents)
+    report = await scrub(platform, repair=False)
+    assert len(report.damaged) == 3 and not report.repaired and not report.unreadable
+
+    report = await scrub(platform, repair=True)
+    assert len(report.repaired) == 3
+    assert len(list(lost.rglob("*.0"))) == 3
+    assert (await scrub(platform, repair=False)).healthy
+    shutil.rmtree(Path(platform.settings.vault.locations[1].path))  # now lose another one
+    assert await all_download_identical(jan, documents)
+
+
+async def test_a_flipped_byte_is_detected_served_from_the_others_and_repaired(
+    server, platform, jan
+):
+    documents = await stored(jan, 1)
+    victim = next(Path(platform.settings.vault.locations[2].path).rglob("*.2"))
+    raw = bytearray(victim.read_bytes())
+    raw[HEADER.size + 4096] ^= 0x20
+    victim.write_bytes(bytes(raw))
+
+    assert await all_download_identical(jan, documents)
+    report = await scrub(platform, repair=True)
+    assert report.damaged == report.repaired == [documents[0][0]]
+    assert victim.read_bytes() != bytes(raw)
+    assert (await scrub(platform, repair=False)).healthy
+
+
+async def test_two_damaged_locations_are_reported_unreadable(server, platform, jan):
+    await stored(jan, 1)
+    for location in platform.settings.vault.locations[:2]:
+        shutil.rmtree(location.path)
+    report = await scrub(platform, repair=True)
+    assert len(report.unreadable) == 1
+    assert not report.healthy
+
+
+async def test_orphaned_fragments_are_removed_only_after_the_grace_period(server, platform, jan):
+    await stored(jan, 1)
+    orphan = Path(platform.settings.vault.locations[0].path) / "ab" / "ab"
+    orphan.mkdir(parents=True)
+    (orphan / f"{'ab' * 16}.0").write_bytes(b"left behind")
+
+    assert (await scrub(platform, repair=True)).orphans == []  # too young
+    report = await scrub(platform, repair=True, grace_seconds=0)
+    assert len(report.orphans) == 1
+    assert len(fragments(server)) == 3
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def test_server_killed_mid_upload_leaves_no_document_and_scrub_cleans_up(server, platform):
+    settings = platform.settings
+    port = _free_port()
+    env = {
+        **os.environ,
+        "KLUIS_ENV": "test",
+        "KLUIS_PORT": str(port),
+        "KLUIS_DATABASE_URL": settings.database_url,
+        "KLUIS_KEY_FILE": settings.key_file,
+        "KLUIS_DATA_DIR": settings.data_dir,
+        "KLUIS_VAULT__CLAMD_URL": settings.vault.clamd_url,
+        "KLUIS_VAULT__QUOTA_BYTES": str(TEST_QUOTA),
+        "KLUIS_VAULT__MAX_UPLOAD_BYTES": str(TEST_MAX_UPLOAD),
+        "KLUIS_VAULT__LOCATIONS": json.dumps(
+            [{"path": location.path} for location in settings.vault.locations]
+        ),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kluis.cli", "serve"], env=env, stdout=subprocess.DEVNULL
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+            for _ in range(100):
+                try:
+                    await client.get("/")
+                    break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.1)
+            await login(client, login_hint=JAN)
+            written, killed = asyncio.Event(), asyncio.Event()
+
+            async def body():
+                yield files.pdf(os.urandom(3 * 1024 * 1024))
+                written.set()
+                await killed.wait()  # the server dies while it waits for the rest
+                yield b"the rest"
+
+            headers = {"x-csrftoken": client.cookies["csrftoken"]}
+            request = asyncio.create_task(
+                client.post("/api/v1/documents?name=half.pdf", content=body(), headers=headers)
+            )
+            await written.wait()
+            for _ in range(200):  # until the server is writing to every location
+                if sum(p.name.endswith(".partial") for p in fragments(server)) == 3:
+                    break
+                await asyncio.sleep(0.05)
+            process.send_signal(signal.SIGKILL)
+            process.wait(timeout=10)
+            killed.set()
+            with pytest.raises(httpx.TransportError):
+                await request
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+    assert await document_rows(server) == 0
+    assert fragments(server)  # the dead server's unfinished fragments
+    report = await scrub(platform, repair=True, grace_seconds=0)
+    assert report.incomplete_removed == 3
+    assert fragments(server) == []
