@@ -140,6 +140,24 @@ def live_server(settings: Settings) -> Iterator[LiveServer]:
     server.stop()
 
 
+def reset_state(settings: Settings) -> None:
+    """Empty the database and the storage locations, from synchronous code (browser tests),
+    on an engine and event loop of its own in a thread of its own."""
+
+    async def reset() -> None:
+        engine = database.create_engine(settings)
+        async with engine.begin() as conn:
+            for table in reversed(database.metadata.sorted_tables):
+                await conn.execute(table.delete())
+        await engine.dispose()
+
+    worker = threading.Thread(target=lambda: asyncio.run(reset()))
+    worker.start()
+    worker.join()
+    for location in settings.vault.locations:
+        shutil.rmtree(location.path, ignore_errors=True)
+
+
 @pytest.fixture
 async def server(live_server: LiveServer, platform: Platform) -> LiveServer:
     """The live server, on an emptied database.

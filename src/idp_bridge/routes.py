@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from idp_bridge.domain import REFUSALS, LoginRefused
 from idp_bridge.schemas import History, HistoryEntry, Me, MePatch
 from idp_bridge.services import CurrentSession, IdentityBroker, People, Sessions, safe_next
-from kluis.audit import Actor
+from kluis.audit import ACTION_LABELS, Actor
 from kluis.errors import Invalid, Unauthenticated
 from kluis.settings import Settings
 from kluis.text import N_
@@ -32,11 +32,13 @@ LOGIN_COOKIE_PLAIN = "kluis_login"
 PROVIDER_LABELS = (N_("Log in with itsme"), N_("Log in with eID"), N_("Development login"))
 LOA_LABELS = {"high": N_("High"), "substantial": N_("Substantial"), "low": N_("Low")}
 ROLE_LABELS = {"notary": N_("Notary"), "staff": N_("Notary office staff")}
-ACTION_LABELS = {
-    "idp:login:succeeded": N_("Logged in"),
-    "idp:login:refused": N_("Login refused"),
-    "idp:session:ended": N_("Logged out"),
-}
+ACTION_LABELS.update(
+    {
+        "idp:login:succeeded": N_("Logged in"),
+        "idp:login:refused": N_("Login refused"),
+        "idp:session:ended": N_("Logged out"),
+    }
+)
 REASON_LABELS = {
     **{reason: message for reason, (_status, message) in REFUSALS.items()},
     "logout": N_("You logged out."),

@@ -38,10 +38,11 @@ from kluis.web import (
 )
 from kluis.web.i18n import language_middleware
 from vault import Documents, build_documents
+from vault.pages import VaultPages
 from vault.routes import DocumentController
 
 MODEL_MODULES = ("kluis.audit", "idp_bridge.models", "vault.models", "acts.models")
-TEMPLATE_PACKAGES = ("idp_bridge",)
+TEMPLATE_PACKAGES = ("idp_bridge", "vault")
 
 
 def import_all_models() -> None:
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         MeController,
         PagesController,
         DocumentController,
+        VaultPages,
         jwks,
         static_files(),
     ]

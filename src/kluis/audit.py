@@ -76,6 +76,9 @@ class Actor:
 
 SYSTEM = Actor(label=N_("platform"))
 
+# What the history page calls each action; every domain adds its own (message ids).
+ACTION_LABELS: dict[str, str] = {}
+
 
 def event_hash(event: HistoryEvent) -> str:
     canonical = json.dumps(

@@ -31,10 +31,25 @@ class SessionSettings(msgspec.Struct, kw_only=True):
 
 
 class LocationSettings(msgspec.Struct, kw_only=True):
-    """One storage location: a local directory (a disk) or, later, an S3 bucket (a site)."""
+    """One storage location: a local directory (a disk) or an S3 bucket (a site).
 
-    kind: Literal["local"] = "local"
-    path: str = ""
+    `s3` credentials belong in the environment, not in a file: the whole list as JSON in
+    `KLUIS_VAULT__LOCATIONS`, or left empty for the usual `AWS_*` variables (config/README.md).
+    """
+
+    kind: Literal["local", "s3"] = "local"
+    path: str = ""  # local: the directory
+    endpoint_url: str = ""  # s3: empty means AWS itself
+    bucket: str = ""
+    region: str = "us-east-1"
+    access_key_id: str = ""
+    secret_access_key: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind == "s3" and not self.bucket:
+            raise ValueError("an s3 location needs a bucket")
+        if bool(self.access_key_id) != bool(self.secret_access_key):
+            raise ValueError("give both access_key_id and secret_access_key, or neither")
 
 
 def _default_locations() -> list[LocationSettings]:

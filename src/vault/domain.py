@@ -7,6 +7,7 @@ import unicodedata
 import puremagic
 
 from kluis.errors import AppError, Invalid
+from kluis.text import N_
 
 CATEGORIES = (
     "personal-info",
@@ -115,13 +116,13 @@ OOXML = {"docx", "xlsx", "pptx", "dotx", "xltx", "vsdx"}
 class FileTypeNotAllowed(AppError):
     status = 415
     default_type = "file-type-not-allowed"
-    default_message = "This type of file cannot be stored in the vault."
+    default_message = N_("This type of file cannot be stored in the vault.")
 
 
 class UnscannableContent(AppError):
     status = 422
     default_type = "unscannable-content"
-    default_message = (
+    default_message = N_(
         "This file is encrypted or password-protected, so it cannot be checked for malware."
     )
 
@@ -152,7 +153,7 @@ def check_extension(name: str) -> str:
     ext = extension_of(name)
     if ext not in ALLOWED:
         raise FileTypeNotAllowed(
-            "Files of this type (%(ext)s) cannot be stored in the vault.",
+            N_("Files of this type (%(ext)s) cannot be stored in the vault."),
             params={"ext": f".{ext}" if ext else "?"},
         )
     return ext
@@ -178,7 +179,7 @@ def check_content(ext: str, head: bytes) -> str:
     if expected is None:
         if not _looks_like_text(head):
             raise FileTypeNotAllowed(
-                "The content of this file does not match its extension (%(ext)s).",
+                N_("The content of this file does not match its extension (%(ext)s)."),
                 params={"ext": f".{ext}"},
             )
         return MEDIA_TYPES.get(ext, "text/plain")
@@ -190,7 +191,7 @@ def check_content(ext: str, head: bytes) -> str:
         found.add("ole")
     if not found & expected:
         raise FileTypeNotAllowed(
-            "The content of this file does not match its extension (%(ext)s).",
+            N_("The content of this file does not match its extension (%(ext)s)."),
             params={"ext": f".{ext}"},
         )
     return MEDIA_TYPES.get(ext, "application/octet-stream")

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from idp_bridge import current, request_actor, requires_login
 from kluis.errors import AppError
+from kluis.text import N_
 from vault.models import Document
 from vault.schemas import DocumentOut, DocumentPatch, Usage
 from vault.services import Documents, UploadInterrupted
@@ -27,7 +28,7 @@ RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 class RangeNotSatisfiable(AppError):
     status = 416
     default_type = "range-not-satisfiable"
-    default_message = "This part of the document does not exist."
+    default_message = N_("This part of the document does not exist.")
 
 
 def document_out(document: Document) -> DocumentOut:

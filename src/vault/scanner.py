@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from kluis.errors import Unavailable
 from kluis.settings import CONFIG_DIR, Settings
+from kluis.text import N_
 from vault.interfaces import Scanner, ScanSession, Verdict
 
 SIGNATURES = CONFIG_DIR / "clamav"
@@ -25,7 +26,7 @@ END = struct.pack(">I", 0)
 
 class ScannerUnavailable(Unavailable):
     default_type = "scanner-unavailable"
-    default_message = (
+    default_message = N_(
         "Your file cannot be checked for malware right now, so it was not stored. "
         "Please try again later."
     )

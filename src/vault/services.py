@@ -16,6 +16,7 @@ from kluis.audit import Actor
 from kluis.errors import AppError, Invalid, NotFound
 from kluis.keys import KeyProvider
 from kluis.settings import Settings
+from kluis.text import N_
 from vault.domain import (
     SNIFF_BYTES,
     UnscannableContent,
@@ -33,25 +34,25 @@ from vault.storage import DocumentWriter, Manifest, StorageEngine, crypto
 class QuotaExceeded(AppError):
     status = 413
     default_type = "quota-exceeded"
-    default_message = "There is not enough room left in your vault for this file."
+    default_message = N_("There is not enough room left in your vault for this file.")
 
 
 class FileTooLarge(AppError):
     status = 413
     default_type = "file-too-large"
-    default_message = "This file is larger than the vault accepts."
+    default_message = N_("This file is larger than the vault accepts.")
 
 
 class MalwareFound(AppError):
     status = 422
     default_type = "malware-found"
-    default_message = "This file contains malware (%(signature)s) and was not stored."
+    default_message = N_("This file contains malware (%(signature)s) and was not stored.")
 
 
 class UploadInterrupted(AppError):
     status = 400
     default_type = "upload-interrupted"
-    default_message = "The upload was interrupted; nothing was stored."
+    default_message = N_("The upload was interrupted; nothing was stored.")
 
 
 def _search_text(name: str, categories: list[str], labels: list[str]) -> str:

@@ -8,6 +8,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from tests.conftest import reset_state
+
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -34,8 +36,9 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page(live_server, browser: Browser) -> Iterator[Page]:
+def page(live_server, settings, browser: Browser) -> Iterator[Page]:
     # The live server first: it migrates with its own event loop, before Playwright runs one.
+    reset_state(settings)
     context = browser.new_context(base_url=live_server.url, locale="nl-BE")
     page = context.new_page()
     yield page

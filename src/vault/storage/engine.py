@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from cryptography.exceptions import InvalidTag
 
 from kluis.errors import Unavailable
+from kluis.text import N_
 from vault.interfaces import FragmentMissing, FragmentWriter, StorageLocation
 from vault.storage import crypto, fragments
 from vault.storage.fragments import HEADER, Layout
@@ -23,12 +24,12 @@ from vault.storage.fragments import HEADER, Layout
 
 class StorageUnavailable(Unavailable):
     default_type = "storage-unavailable"
-    default_message = "Your document cannot be stored right now. Please try again later."
+    default_message = N_("Your document cannot be stored right now. Please try again later.")
 
 
 class DocumentUnreadable(Unavailable):
     default_type = "document-unavailable"
-    default_message = "This document cannot be read right now. Please try again later."
+    default_message = N_("This document cannot be read right now. Please try again later.")
 
 
 @dataclass(frozen=True)

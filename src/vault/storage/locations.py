@@ -1,4 +1,4 @@
-"""Storage locations. A local directory stands for a disk; S3 buckets for sites follow.
+"""Storage locations. A local directory stands for a disk; an S3 bucket (s3.py) for a site.
 
 Fragments hold only ciphertext. A fragment is written under a temporary name and renamed
 when complete, so a crash leaves at worst a `.partial` file that scrubbing removes.
