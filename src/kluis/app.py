@@ -144,6 +144,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
         openapi_config=OpenAPIConfig(title="Kluis", version="1", path="/schema"),
         on_startup=[ensure_relying_party_keys],
+        on_shutdown=[platform.documents.engine.close],
         state=State(
             {
                 "settings": settings,

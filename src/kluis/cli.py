@@ -39,6 +39,7 @@ def _run(work: Callable[[Any], Awaitable[T]]) -> T:
         except AppError as exc:
             raise click.ClickException(f"{exc.type}: {exc.message}") from exc
         finally:
+            await platform.documents.engine.close()
             await platform.engine.dispose()
 
     return asyncio.run(main())

@@ -43,6 +43,10 @@ class StorageLocation(Protocol):
         (seconds since the epoch). Returns how many."""
         ...
 
+    async def close(self) -> None:
+        """Release connections (at shutdown)."""
+        ...
+
 
 class FragmentMissing(Exception):
     """The location has no such fragment, or cannot be read right now."""

@@ -102,6 +102,9 @@ class StorageEngine:
         self.locations = list(locations)
         self.layout = Layout(k, len(self.locations), chunk_bytes, chunk_bytes + crypto.TAG)
 
+    async def close(self) -> None:
+        await asyncio.gather(*(location.close() for location in self.locations))
+
     async def writer(self, document_id: uuid.UUID, data_key: bytes) -> DocumentWriter:
         writer = DocumentWriter(self, document_id, data_key)
         await writer.open()

@@ -91,6 +91,9 @@ class LocalDirectory:
 
         return await asyncio.to_thread(sweep)
 
+    async def close(self) -> None:
+        return None
+
 
 def location_from(index: int, config: LocationSettings, settings: Settings) -> StorageLocation:
     if config.kind == "local":
