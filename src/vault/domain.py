@@ -207,3 +207,27 @@ def check_tags(categories: list[str], labels: list[str]) -> tuple[list[str], lis
     if any(unicodedata.category(c) == "Cc" for label in labels for c in label):
         raise Invalid("Labels cannot contain control characters.", type="labels-invalid")
     return sorted(set(categories)), sorted(set(labels))
+
+
+class QuotaExceeded(AppError):
+    status = 413
+    default_type = "quota-exceeded"
+    default_message = N_("There is not enough room left in your vault for this file.")
+
+
+class FileTooLarge(AppError):
+    status = 413
+    default_type = "file-too-large"
+    default_message = N_("This file is larger than the vault accepts.")
+
+
+class MalwareFound(AppError):
+    status = 422
+    default_type = "malware-found"
+    default_message = N_("This file contains malware (%(signature)s) and was not stored.")
+
+
+class UploadInterrupted(AppError):
+    status = 400
+    default_type = "upload-interrupted"
+    default_message = N_("The upload was interrupted; nothing was stored.")

@@ -10,12 +10,16 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
 from vault.scanner import SIGNATURES
 
 START_TIMEOUT = 60.0
+# clamd writes each stream it is sent to its TemporaryDirectory before scanning: on a tmpfs
+# that plaintext never reaches a disk.
+SPOOL_ROOT = "/dev/shm" if Path("/dev/shm").is_dir() else None  # noqa: S108 - mkdtemp, 0700
 
 
 def clamd_binary() -> str | None:
@@ -30,6 +34,7 @@ class LocalClamd:
         self.max_bytes = max_bytes
         self.socket = run_dir / "clamd.sock"
         self.process: subprocess.Popen[bytes] | None = None
+        self.spool: Path | None = None
 
     @property
     def url(self) -> str:
@@ -42,6 +47,7 @@ class LocalClamd:
             old.unlink()
         for signatures in [*SIGNATURES.glob("*.ndb"), *SIGNATURES.glob("*.hsb")]:
             shutil.copy(signatures, database / signatures.name)
+        self.spool = Path(tempfile.mkdtemp(prefix="kluis-clamd-", dir=SPOOL_ROOT))
         megabytes = -(-self.max_bytes // 1024**2) + 1
         scan_megabytes = min(4 * megabytes, 4000)  # clamd refuses limits of 4 GB and more
         config = (SIGNATURES / "clamd.conf.template").read_text()
@@ -49,6 +55,7 @@ class LocalClamd:
             "socket": str(self.socket),
             "database": str(database),
             "run": str(self.run_dir),
+            "spool": str(self.spool),
             "max_bytes": f"{megabytes}M",
             "scan_bytes": f"{scan_megabytes}M",
         }.items():
@@ -96,3 +103,5 @@ class LocalClamd:
             except subprocess.TimeoutExpired:
                 self.process.kill()
         self.process = None
+        if self.spool is not None:
+            shutil.rmtree(self.spool, ignore_errors=True)

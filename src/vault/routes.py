@@ -18,9 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from idp_bridge import current, request_actor, requires_login
 from kluis.errors import AppError
 from kluis.text import N_
+from vault.domain import UploadInterrupted
 from vault.models import Document
 from vault.schemas import DocumentOut, DocumentPatch, Usage
-from vault.services import Documents, UploadInterrupted
+from vault.services import Documents
 
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 

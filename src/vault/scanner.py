@@ -133,7 +133,7 @@ class DevelopmentSession:
     async def send(self, chunk: bytes) -> None:
         self.digest.update(chunk)
         self.size += len(chunk)
-        window = self.tail + chunk
+        window = self.tail + bytes(chunk)
         for name, pattern in self.scanner.bodies:
             if self.found is None and pattern in window:
                 self.found = name

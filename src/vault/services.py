@@ -16,9 +16,11 @@ from kluis.audit import Actor
 from kluis.errors import AppError, Invalid, NotFound
 from kluis.keys import KeyProvider
 from kluis.settings import Settings
-from kluis.text import N_
 from vault.domain import (
     SNIFF_BYTES,
+    FileTooLarge,
+    MalwareFound,
+    QuotaExceeded,
     UnscannableContent,
     check_content,
     check_extension,
@@ -29,30 +31,7 @@ from vault.interfaces import Scanner, ScanSession
 from vault.models import Document
 from vault.scanner import ScanStopped
 from vault.storage import DocumentWriter, Manifest, StorageEngine, crypto
-
-
-class QuotaExceeded(AppError):
-    status = 413
-    default_type = "quota-exceeded"
-    default_message = N_("There is not enough room left in your vault for this file.")
-
-
-class FileTooLarge(AppError):
-    status = 413
-    default_type = "file-too-large"
-    default_message = N_("This file is larger than the vault accepts.")
-
-
-class MalwareFound(AppError):
-    status = 422
-    default_type = "malware-found"
-    default_message = N_("This file contains malware (%(signature)s) and was not stored.")
-
-
-class UploadInterrupted(AppError):
-    status = 400
-    default_type = "upload-interrupted"
-    default_message = N_("The upload was interrupted; nothing was stored.")
+from vault.streaming import Stage, chunks
 
 
 def _search_text(name: str, categories: list[str], labels: list[str]) -> str:
@@ -72,25 +51,6 @@ def manifest_of(document: Document) -> Manifest:
         chunk_count=document.chunk_count,
         size=document.size,
     )
-
-
-async def _chunks(body: AsyncIterator[bytes], size: int) -> AsyncIterator[tuple[bytes, bool]]:
-    """Re-cut the request body into chunks of `size`, each told whether it is the last."""
-    buffer = bytearray()
-    pending: bytes | None = None
-    async for piece in body:
-        buffer += piece
-        while len(buffer) >= size:
-            if pending is not None:
-                yield pending, False
-            pending = bytes(buffer[:size])
-            del buffer[:size]
-    if buffer:
-        if pending is not None:
-            yield pending, False
-        pending = bytes(buffer)
-    if pending is not None:
-        yield pending, True
 
 
 class Documents:
@@ -184,25 +144,42 @@ class Documents:
         digest = hashlib.sha256()
         media_type: str | None = None
         size = 0
-        async for chunk, last in _chunks(body, self.engine.layout.chunk_bytes):
-            if media_type is None:
-                media_type = check_content(ext, chunk[:SNIFF_BYTES])
-            size += len(chunk)
-            if size > limit:
-                raise FileTooLarge()
-            if used + size > self.quota:
-                raise QuotaExceeded()
-            digest.update(chunk)
-            # The scan and the encrypted write of the same chunk run side by side.
-            scanned, _written = await asyncio.gather(
-                scan.send(chunk), writer.write(chunk, last=last), return_exceptions=True
+
+        async def store(item: tuple[memoryview | bytes, bool]) -> None:
+            chunk, last = item
+            # hashlib lets go of the GIL: the hash runs beside the encryption.
+            await asyncio.gather(
+                asyncio.to_thread(digest.update, chunk), writer.write(chunk, last=last)
             )
-            if isinstance(_written, BaseException):
-                raise _written
-            if isinstance(scanned, ScanStopped):
-                break  # clamd stopped reading: its verdict says why
-            if isinstance(scanned, BaseException):
-                raise scanned
+
+        scanning, storing = Stage(scan.send), Stage(store)
+        try:
+            async for chunk, last in chunks(body, self.engine.layout.chunk_bytes):
+                if media_type is None:
+                    media_type = check_content(ext, bytes(chunk[:SNIFF_BYTES]))
+                size += len(chunk)
+                if size > limit:
+                    raise FileTooLarge()
+                if used + size > self.quota:
+                    raise QuotaExceeded()
+                if storing.error is not None:
+                    raise storing.error
+                if isinstance(scanning.error, ScanStopped):
+                    break  # clamd stopped reading: its verdict says why
+                if scanning.error is not None:
+                    raise scanning.error
+                await scanning.put(chunk)
+                await storing.put((chunk, last))
+            await scanning.finish()
+            await storing.finish()
+        except BaseException:
+            scanning.cancel()
+            storing.cancel()
+            raise
+        if storing.error is not None:
+            raise storing.error
+        if scanning.error is not None and not isinstance(scanning.error, ScanStopped):
+            raise scanning.error
         if media_type is None:
             raise Invalid("This file is empty.", type="empty-file")
         verdict = await scan.verdict()
