@@ -1,0 +1,118 @@
+"""What Litestar + uvicorn alone can move on this machine (no vault, no clamd): the ceiling
+the upload and download benchmarks are up against.
+
+    .venv/bin/python bench/http_ceilings.py [--size-mib 256] [--runs 5]
+
+Serves a bare Litestar app (this file's `app`) with uvicorn as a separate process on
+loopback, with the same stack as `kluis serve` (uvicorn, httptools, uvloop):
+- upload: POST the sample, streamed by httpx from a generator exactly as the upload
+  benchmark does; the handler reads `request.stream()` and discards it;
+- download: GET a `Stream` of the same 1 MiB buffer, sent `size` times, fetched with curl.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+from litestar import Litestar, Request, get, post
+from litestar.response import Stream
+
+MiB = 1024**2
+BLOCK = os.urandom(MiB)
+
+
+@post("/sink", request_max_body_size=None, status_code=200)
+async def sink(request: Request) -> dict[str, int]:  # type: ignore[type-arg]
+    received = 0
+    async for piece in request.stream():
+        received += len(piece)
+    return {"received": received}
+
+
+@get("/source/{mib:int}")
+async def source(mib: int) -> Stream:
+    async def blocks() -> AsyncIterator[bytes]:
+        for _ in range(mib):
+            yield BLOCK
+
+    return Stream(
+        blocks(), media_type="application/zip", headers={"content-length": str(mib * MiB)}
+    )
+
+
+app = Litestar([sink, source])
+
+
+def start_app(space: Any, c: Any) -> tuple[subprocess.Popen[bytes], str]:
+    port = c.free_port()
+    log = space.root / "uvicorn.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(  # noqa: S603
+            [
+                str(c.BIN / "uvicorn"),
+                "http_ceilings:app",
+                "--app-dir",
+                str(c.PROJECT / "bench"),
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    c.wait_for_port(port, process, log, 30)
+    return process, f"http://127.0.0.1:{port}"
+
+
+async def run(args: argparse.Namespace) -> None:
+    import _common as c
+    from download_vs_copyparty import curl_get
+
+    c.print_header(f"HTTP ceilings of Litestar + uvicorn for {args.size_mib} MiB")
+    size = args.size_mib * MiB
+    with c.workspace() as space:
+        sample = space.root / "sample.zip"
+        c.make_sample(sample, size)
+        process, url = start_app(space, c)
+        try:
+            ups, downs = [], []
+            async with httpx.AsyncClient(base_url=url, timeout=600) as client:
+                for _ in range(args.runs + 1):  # the first of each is a warm-up
+                    started = time.perf_counter()
+                    response = await client.post(
+                        "/sink",
+                        content=c.file_body(sample),
+                        headers={"content-length": str(size)},
+                    )
+                    ups.append(time.perf_counter() - started)
+                    assert response.json()["received"] == size
+                    downs.append(
+                        await asyncio.to_thread(
+                            curl_get, f"{url}/source/{args.size_mib}", None, size
+                        )
+                    )
+        finally:
+            c.stop(process)
+    up, down = c.median(ups[1:]), c.median(downs[1:])
+    print(f"upload (httpx -> request.stream()): median {up:.3f} s ({args.size_mib / up:.0f} MiB/s)")
+    print(f"download (Stream -> curl): median {down:.3f} s ({args.size_mib / down:.0f} MiB/s)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--size-mib", type=int, default=256)
+    parser.add_argument("--runs", type=int, default=5)
+    asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
