@@ -10,6 +10,10 @@ from typing import Protocol
 class FragmentWriter(Protocol):
     async def write(self, data: bytes) -> None: ...
 
+    async def flush(self) -> None:
+        """Make what was written so far durable (it stays invisible until `commit`)."""
+        ...
+
     async def commit(self) -> None:
         """Make the fragment visible under its key; until then it does not exist."""
         ...

@@ -27,7 +27,7 @@ from vault.domain import (
     check_tags,
     clean_name,
 )
-from vault.interfaces import Scanner, ScanSession
+from vault.interfaces import Scanner, ScanSession, Verdict
 from vault.models import Document
 from vault.scanner import ScanStopped
 from vault.storage import DocumentWriter, Manifest, StorageEngine, crypto
@@ -182,7 +182,14 @@ class Documents:
             raise scanning.error
         if media_type is None:
             raise Invalid("This file is empty.", type="empty-file")
-        verdict = await scan.verdict()
+        # clamd scans only once it has the last byte: make the fragments durable meanwhile.
+        verdict, flushed = await asyncio.gather(
+            scan.verdict(), writer.flush(), return_exceptions=True
+        )
+        for outcome in (verdict, flushed):
+            if isinstance(outcome, BaseException):
+                raise outcome
+        assert isinstance(verdict, Verdict)
         if verdict.unscannable:
             raise UnscannableContent()
         if not verdict.clean:

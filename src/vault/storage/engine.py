@@ -88,6 +88,12 @@ class DocumentWriter:
         self.chunks += 1
         self.size += len(data)
 
+    async def flush(self) -> None:
+        try:
+            await asyncio.gather(*(w.flush() for w in self.writers))
+        except OSError as exc:
+            raise StorageUnavailable() from exc
+
     async def commit(self) -> Manifest:
         try:
             await asyncio.gather(*(w.commit() for w in self.writers))

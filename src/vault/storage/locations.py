@@ -28,10 +28,16 @@ class LocalFragmentWriter:
     async def write(self, data: bytes) -> None:
         await asyncio.to_thread(self.file.write, data)
 
+    def _sync(self) -> None:
+        self.file.flush()
+        os.fsync(self.file.fileno())
+
+    async def flush(self) -> None:
+        await asyncio.to_thread(self._sync)
+
     async def commit(self) -> None:
         def finish() -> None:
-            self.file.flush()
-            os.fsync(self.file.fileno())
+            self._sync()  # quick if `flush` ran while clamd was scanning
             self.file.close()
             os.replace(self.partial, self.final)
 

@@ -121,6 +121,10 @@ class S3FragmentWriter:
         self.parts.append({"ETag": sent["ETag"], "PartNumber": number})
         self.broken = False
 
+    async def flush(self) -> None:
+        """Parts already sent are durable; the rest is sent at commit, which S3 makes atomic."""
+        return None
+
     async def commit(self) -> None:
         if self.done or self.broken:
             await self.abort()
