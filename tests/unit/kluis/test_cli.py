@@ -114,7 +114,7 @@ def test_seeded_people_are_not_stored_in_clear(kluis, tmp_path):
     assert JAN.encode() not in raw
 
 
-def test_storage_scrub_reports_a_healthy_empty_vault(kluis, tmp_path, monkeypatch):
+def test_storage_scrub_reports_a_healthy_empty_vault(kluis):
     out = kluis("storage", "scrub", "--repair")
     assert "0 documents, 0 fragments checked" in out
     assert "0 orphaned fragments removed" in out
