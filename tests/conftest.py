@@ -77,6 +77,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory, clamd: LocalClamd) -> Set
         vault={
             "clamd_url": clamd.url,
             "quota_bytes": TEST_QUOTA,
+            "quota_tiers": {"2MB": 2 * 1000**2, "1GB": 1000**3},
             "max_upload_bytes": TEST_MAX_UPLOAD,
             "locations": [{"path": str(root / f"location-{n}")} for n in (1, 2, 3)],
         },

@@ -337,6 +337,29 @@ def storage_scrub(repair: bool, grace_seconds: float) -> None:
     sys.exit(0 if report.healthy else 1)
 
 
+@main.group("vault")
+def vault_group() -> None:
+    """Citizens' vaults."""
+
+
+@vault_group.command("quota")
+@click.option("--nrn", required=True, help="The citizen's national registry number.")
+@click.option("--tier", required=True, help="One of the settings' vault.quota_tiers.")
+def vault_quota(nrn: str, tier: str) -> None:
+    """Give a citizen one of the quota tiers (e.g. 250MB, 500MB, 1GB)."""
+    from idp_bridge import parse_nrn
+
+    async def work(platform: Any) -> str:
+        async with platform.session_maker() as session:
+            person = await platform.identity.people.by_nrn(session, parse_nrn(nrn).digits)
+            if person is None:
+                raise AppError("No citizen with this number has a vault.", type="person-not-found")
+            quota = await platform.documents.set_tier(session, person, tier, OPERATOR)
+            return f"quota set to {tier} ({quota} bytes)"
+
+    click.echo(_run(work))
+
+
 # -- history ------------------------------------------------------------------------------
 
 

@@ -56,8 +56,14 @@ def _default_locations() -> list[LocationSettings]:
     return [LocationSettings(path=f"var/locations/{n}") for n in (1, 2, 3)]
 
 
+def _default_tiers() -> dict[str, int]:
+    return {"250MB": 250 * 1000**2, "500MB": 500 * 1000**2, "1GB": 1000**3}
+
+
 class VaultSettings(msgspec.Struct, kw_only=True):
+    # Every citizen's room, unless an operator gave them one of the `quota_tiers`.
     quota_bytes: int = 1024**3
+    quota_tiers: dict[str, int] = msgspec.field(default_factory=_default_tiers)
     # The largest single upload; also the clamd stream and scan limits.
     max_upload_bytes: int = 1024**3
     chunk_bytes: int = 1024**2

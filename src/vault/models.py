@@ -10,6 +10,18 @@ from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, LargeBinary, Strin
 from sqlalchemy.orm import Mapped, mapped_column
 
 
+class VaultQuota(UUIDAuditBase):
+    """A citizen's quota tier, where an operator set one; otherwise the settings' default."""
+
+    __tablename__ = "vault_quotas"
+
+    person_id: Mapped[uuid.UUID] = mapped_column(
+        GUID, ForeignKey("people.id", ondelete="CASCADE"), unique=True
+    )
+    tier: Mapped[str] = mapped_column(String(20))
+    quota_bytes: Mapped[int] = mapped_column(BigInteger)
+
+
 class Document(UUIDAuditBase):
     """A document in a citizen's vault. Its content lives only as fragments at the storage
     locations, encrypted under `wrapped_key`; deleting the row shreds that key."""

@@ -39,6 +39,7 @@ ACTION_LABELS.update(
         "vault:document:renamed": N_("Document renamed"),
         "vault:document:changed": N_("Document categories or labels changed"),
         "vault:document:deleted": N_("Document deleted"),
+        "vault:quota:changed": N_("Storage space changed"),
     }
 )
 UNITS = ("B", "KB", "MB", "GB", "TB")
@@ -72,14 +73,15 @@ class VaultPages(Controller):
         person = current(request).person
         found = await documents.list(db, person, category=category, label=label, q=q)
         used = await documents.usage(db, person.id)
+        quota = await documents.quota_for(db, person.id)
         return Template(
             "vault/vault.html",
             context={
                 "documents": found,
                 "used": used,
-                "quota": documents.quota,
+                "quota": quota,
                 "used_label": human_size(used),
-                "quota_label": human_size(documents.quota),
+                "quota_label": human_size(quota),
                 "human_size": human_size,
                 "categories": CATEGORIES,
                 "category_labels": CATEGORY_LABELS,

@@ -193,5 +193,8 @@ class DocumentController(Controller):
         db: NamedDependency[AsyncSession],
         documents: NamedDependency[Documents],
     ) -> Usage:
-        used = await documents.usage(db, current(request).person.id)
-        return Usage(used_bytes=used, quota_bytes=documents.quota)
+        person_id = current(request).person.id
+        return Usage(
+            used_bytes=await documents.usage(db, person_id),
+            quota_bytes=await documents.quota_for(db, person_id),
+        )

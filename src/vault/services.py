@@ -28,7 +28,7 @@ from vault.domain import (
     clean_name,
 )
 from vault.interfaces import Scanner, ScanSession, Verdict
-from vault.models import Document
+from vault.models import Document, VaultQuota
 from vault.scanner import ScanStopped
 from vault.storage import DocumentWriter, Manifest, StorageEngine, crypto
 from vault.streaming import Stage, chunks
@@ -62,9 +62,32 @@ class Documents:
         self.engine = engine
         self.scanner = scanner
 
-    @property
-    def quota(self) -> int:
-        return self.settings.vault.quota_bytes
+    async def quota_for(self, db: AsyncSession, owner_id: uuid.UUID) -> int:
+        tier = await db.scalar(
+            select(VaultQuota.quota_bytes).where(VaultQuota.person_id == owner_id)
+        )
+        return self.settings.vault.quota_bytes if tier is None else int(tier)
+
+    async def set_tier(self, db: AsyncSession, owner: Person, tier: str, actor: Actor) -> int:
+        """Give a citizen one of the configured quota tiers (an operator's decision)."""
+        tiers = self.settings.vault.quota_tiers
+        if tier not in tiers:
+            raise Invalid("This quota tier does not exist.", type="quota-tier-unknown")
+        row = await db.scalar(select(VaultQuota).where(VaultQuota.person_id == owner.id))
+        if row is None:
+            row = VaultQuota(person_id=owner.id, tier=tier, quota_bytes=tiers[tier])
+            db.add(row)
+        row.tier, row.quota_bytes = tier, tiers[tier]
+        await audit.record(
+            db,
+            subject_id=owner.id,
+            action="vault:quota:changed",
+            actor=actor,
+            target=tier,
+            detail={"quota_bytes": tiers[tier]},
+        )
+        await db.commit()
+        return tiers[tier]
 
     async def usage(self, db: AsyncSession, owner_id: uuid.UUID) -> int:
         query = select(func.coalesce(func.sum(Document.size), 0)).where(
@@ -93,10 +116,10 @@ class Documents:
             ext = check_extension(name)
             categories, labels = check_tags(categories, labels)
             limit = self.settings.vault.max_upload_bytes
-            used = await self.usage(db, owner.id)
+            room = await self.quota_for(db, owner.id) - await self.usage(db, owner.id)
             if declared_size is not None and declared_size > limit:
                 raise FileTooLarge()
-            if declared_size is not None and used + declared_size > self.quota:
+            if declared_size is not None and declared_size > room:
                 raise QuotaExceeded()
             await db.commit()  # hold no transaction while the body streams in
             document_id = uuid.uuid4()
@@ -105,7 +128,7 @@ class Documents:
             writer: DocumentWriter | None = None
             try:
                 writer = await self.engine.writer(document_id, data_key)
-                digest, media_type = await self._stream(body, ext, used, limit, scan, writer)
+                digest, media_type = await self._stream(body, ext, room, limit, scan, writer)
                 manifest = await writer.commit()
             except BaseException:
                 await asyncio.shield(self._discard(document_id, writer, scan))
@@ -136,7 +159,7 @@ class Documents:
         self,
         body: AsyncIterator[bytes],
         ext: str,
-        used: int,
+        room: int,
         limit: int,
         scan: ScanSession,
         writer: DocumentWriter,
@@ -160,7 +183,7 @@ class Documents:
                 size += len(chunk)
                 if size > limit:
                     raise FileTooLarge()
-                if used + size > self.quota:
+                if size > room:
                     raise QuotaExceeded()
                 if storing.error is not None:
                     raise storing.error
@@ -221,7 +244,8 @@ class Documents:
         # Lock the owner first (a no-op write): two uploads finishing at once see each
         # other's size, on PostgreSQL and on SQLite alike.
         await db.execute(update(Person).where(Person.id == owner.id).values(id=Person.id))
-        if await self.usage(db, owner.id) + manifest.size > self.quota:
+        quota = await self.quota_for(db, owner.id)
+        if await self.usage(db, owner.id) + manifest.size > quota:
             raise QuotaExceeded()
         document = Document(
             id=document_id,

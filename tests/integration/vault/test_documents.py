@@ -280,3 +280,29 @@ async def test_a_client_that_disconnects_mid_upload_leaves_nothing(server, jan):
         await asyncio.sleep(0.1)
     assert fragments(server) == []
     assert await document_rows(server) == 0
+
+
+async def test_a_quota_tier_set_by_the_operator_applies_at_once(server, platform, jan):
+    from kluis.audit import Actor
+
+    async with platform.session_maker() as db:
+        person = await platform.identity.people.by_nrn(db, JAN)
+        await platform.documents.set_tier(db, person, "2MB", Actor(label="operator (test)"))
+
+    assert (await jan.get("/api/v1/usage")).json()["quota_bytes"] == 2_000_000
+    response = await upload(jan, "groot.pdf", files.pdf(os.urandom(2_100_000)))
+    assert response.status_code == 413
+    assert response.json()["type"] == "quota-exceeded"
+    assert fragments(server) == []
+    history = (await jan.get("/api/v1/history")).json()["events"]
+    assert "vault:quota:changed" in [e["action"] for e in history]
+
+
+async def test_an_unknown_quota_tier_is_refused(server, platform, jan):
+    from kluis.audit import Actor
+    from kluis.errors import Invalid
+
+    async with platform.session_maker() as db:
+        person = await platform.identity.people.by_nrn(db, JAN)
+        with pytest.raises(Invalid):
+            await platform.documents.set_tier(db, person, "5TB", Actor(label="operator"))

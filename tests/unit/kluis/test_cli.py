@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from click.testing import CliRunner
 
+from idp_bridge import make_nrn
 from kluis import cli
 from kluis.settings import get_settings
 from tests.support.login import JAN, NOTARY
@@ -118,3 +121,13 @@ def test_storage_scrub_reports_a_healthy_empty_vault(kluis):
     out = kluis("storage", "scrub", "--repair")
     assert "0 documents, 0 fragments checked" in out
     assert "0 orphaned fragments removed" in out
+
+
+def test_vault_quota_tiers(kluis):
+    kluis("demo", "seed")
+    assert "quota set to 250MB (250000000 bytes)" in kluis(
+        "vault", "quota", "--nrn", JAN, "--tier", "250MB"
+    )
+    assert "quota-tier-unknown" in kluis("vault", "quota", "--nrn", JAN, "--tier", "5TB", code=1)
+    stranger = make_nrn(date(1980, 1, 1), 7)
+    assert "person-not-found" in kluis("vault", "quota", "--nrn", stranger, "--tier", "1GB", code=1)
