@@ -265,7 +265,6 @@ class Server:
         name: str = "kluis",
         extra_env: dict[str, str] | None = None,
         trace: bool = False,
-        prototype: bool = False,
     ) -> None:
         self.dir = space.root / name
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -289,11 +288,9 @@ class Server:
             "KLUIS_VAULT__LOCATIONS": json.dumps([{"path": str(p)} for p in self.locations]),
             **(extra_env or {}),
         }
-        self.trace = self.dir / "trace.jsonl" if trace or prototype else None
+        self.trace = self.dir / "trace.jsonl" if trace else None
         if self.trace:
             self.env["KLUIS_BENCH_TRACE"] = str(self.trace)
-        if prototype:
-            self.env["KLUIS_BENCH_PROTOTYPE"] = "1"
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -336,9 +333,8 @@ def server(
     name: str = "kluis",
     extra_env: dict[str, str] | None = None,
     trace: bool = False,
-    prototype: bool = False,
 ) -> Iterator[Server]:
-    running = Server(space, clamd_url, limit, name, extra_env, trace, prototype)
+    running = Server(space, clamd_url, limit, name, extra_env, trace)
     try:
         running.start()
         yield running

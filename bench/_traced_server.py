@@ -7,8 +7,6 @@ only. One JSON line per upload: seconds spent waiting for the request body, in t
 sends, in the encrypted writes, in each chunk's send+write pair, waiting for the verdict
 after the last byte, committing the fragments (flush + fsync + rename) and recording the
 row. `stream` is the time from the first to the last chunk; `total` the whole upload.
-With KLUIS_BENCH_PROTOTYPE=1 the upload runs the prototype of the proposed fix
-(`_prototype.py`) instead of `Documents._stream`.
 """
 
 from __future__ import annotations
@@ -96,11 +94,6 @@ async def traced_upload(self: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 def install() -> None:
-    if os.environ.get("KLUIS_BENCH_PROTOTYPE"):
-        import _prototype
-
-        _prototype.install()
-        _prototype._chunks = traced(_prototype._chunks)
     # The re-cutting of the body into chunks, under whichever name this version has.
     name = "_chunks" if hasattr(services, "_chunks") else "chunks"
     setattr(services, name, traced(getattr(services, name)))

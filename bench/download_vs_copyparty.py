@@ -106,8 +106,6 @@ async def run(args: argparse.Namespace) -> None:
     c.print_header(f"download of {args.size_mib} MiB: kluis vs copyparty", "copyparty", "psutil")
     if args.server_env:
         print(f"server environment: {' '.join(args.server_env)}")
-    if args.prototype:
-        print("PROTOTYPE: reads run bench/_prototype.py, not src/vault/storage/engine.py")
     client_version = c._command("curl", "--version") if args.client == "curl" else "httpx"
     print(f"client: {client_version}")
     with c.workspace(args.keep) as space:
@@ -125,7 +123,6 @@ async def run(args: argparse.Namespace) -> None:
                 clamd.url,
                 limit,
                 extra_env=c.env_option(args.server_env),
-                prototype=args.prototype,
             ) as kluis,
             Copyparty(space, served) as copyparty,
         ):
@@ -202,11 +199,6 @@ def main() -> None:
         default=[],
         metavar="NAME=VALUE",
         help="extra environment for the server process (e.g. glibc malloc tunables)",
-    )
-    parser.add_argument(
-        "--prototype",
-        action="store_true",
-        help="measure the PROTOTYPE of the proposed fix (bench/_prototype.py)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     asyncio.run(run(parser.parse_args()))

@@ -35,9 +35,8 @@ async def measure(
     sample: Path,
     name: str,
     sha256: str,
-    prototype: bool = False,
 ) -> dict[str, float]:
-    with c.server(space, clamd_url, limit, name=name, prototype=prototype) as kluis:
+    with c.server(space, clamd_url, limit, name=name) as kluis:
         client = await c.logged_in(kluis.url)
         try:
             sampler = c.PeakRss(kluis.pid, 0.05)
@@ -63,8 +62,6 @@ async def measure(
 
 async def run(args: argparse.Namespace) -> None:
     c.print_header("server peak RSS: large upload vs small upload", "psutil")
-    if args.prototype:
-        print("PROTOTYPE: the upload runs bench/_prototype.py, not src/vault/services.py")
     sizes = {"small": args.small_mib * c.MiB, "large": args.large_mib * c.MiB}
     results: dict[str, list[dict[str, float]]] = {"small": [], "large": []}
     mib = c.MiB
@@ -84,9 +81,7 @@ async def run(args: argparse.Namespace) -> None:
             for i in range(args.runs):
                 for which in ("small", "large"):
                     path, sha256 = samples[which]
-                    r = await measure(
-                        space, clamd.url, limit, path, f"{which}-{i}", sha256, args.prototype
-                    )
+                    r = await measure(space, clamd.url, limit, path, f"{which}-{i}", sha256)
                     results[which].append(r)
                     print(
                         f"{i + 1:>3}  {which:<6}  {sizes[which] // mib:>5} MiB"
@@ -115,11 +110,6 @@ def main() -> None:
     parser.add_argument("--small-mib", type=int, default=64)
     parser.add_argument("--large-mib", type=int, default=1024)
     parser.add_argument("--kind", choices=["zip", "pdf"], default="zip")
-    parser.add_argument(
-        "--prototype",
-        action="store_true",
-        help="measure the PROTOTYPE of the proposed fix (bench/_prototype.py)",
-    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     asyncio.run(run(parser.parse_args()))
 

@@ -51,8 +51,6 @@ def format_stages(stages: dict[str, float]) -> str:
 async def run(args: argparse.Namespace) -> None:
     size = args.size_mib * c.MiB
     c.print_header(f"upload of {args.size_mib} MiB vs clamd alone", "psutil")
-    if args.prototype:
-        print("PROTOTYPE: the upload runs bench/_prototype.py, not src/vault/services.py")
     if args.server_env:
         print(f"server environment: {' '.join(args.server_env)}")
     with c.workspace(args.keep) as space:
@@ -67,8 +65,7 @@ async def run(args: argparse.Namespace) -> None:
                 clamd.url,
                 limit,
                 extra_env=c.env_option(args.server_env),
-                trace=args.trace or args.prototype,
-                prototype=args.prototype,
+                trace=args.trace,
             ) as kluis,
         ):
             clamd_pid = clamd.process.pid if clamd.process else None
@@ -123,7 +120,7 @@ async def run(args: argparse.Namespace) -> None:
                         f"  {used[0]:>20.2f}  {used[1]:>5.2f}  {used[2]:>6.2f}  {used[3]:>18}",
                         flush=True,
                     )
-                    if args.trace or args.prototype:
+                    if args.trace:
                         print("     stages: " + format_stages(stages), flush=True)
             finally:
                 await client.aclose()
@@ -158,11 +155,6 @@ def main() -> None:
         "--trace",
         action="store_true",
         help="serve through bench/_traced_server.py and print each upload's stages",
-    )
-    parser.add_argument(
-        "--prototype",
-        action="store_true",
-        help="measure the PROTOTYPE of the proposed fix (bench/_prototype.py), with --trace",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     asyncio.run(run(parser.parse_args()))

@@ -18,7 +18,6 @@ from sqlalchemy import (
     ForeignKey,
     LargeBinary,
     String,
-    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -129,6 +128,5 @@ __all__ = [
     "ProviderLink",
     "RelyingPartyKey",
     "SeenLogoutToken",
-    "Text",
     "WebSession",
 ]

@@ -77,7 +77,8 @@ def identity_middleware(app: ASGIApp) -> ASGIApp:
     """Before guards and handlers: the session named by the cookie, if it is still valid."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
+        # Static files need no session: no database round trip for each of them.
+        if scope["type"] == "http" and not scope["path"].startswith("/static/"):
             state = scope["litestar_app"].state
             token = ASGIConnection(scope).cookies.get(state.settings.session_cookie)
             identity = None

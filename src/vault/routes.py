@@ -163,13 +163,10 @@ class DocumentController(Controller):
         document_id: FromPath[uuid.UUID],
     ) -> Response[Any]:
         """The file, streamed and decrypted on the way out; one `Range` is honoured."""
-        person = current(request).person
-        document = await documents.get(db, person, document_id)
+        document = await documents.get(db, current(request).person, document_id)
         wanted = parse_range(request.headers.get("range"), document.size)
         start, end = wanted or (0, max(document.size - 1, 0))
-        document, stream = await documents.content(
-            db, person, document_id, request_actor(request), start, end
-        )
+        stream = await documents.content(db, document, request_actor(request), start, end)
         headers = {
             "content-length": str(end - start + 1 if document.size else 0),
             "accept-ranges": "bytes",

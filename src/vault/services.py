@@ -379,27 +379,25 @@ class Documents:
     async def content(
         self,
         db: AsyncSession,
-        owner: Person,
-        document_id: uuid.UUID,
+        document: Document,
         actor: Actor,
         start: int = 0,
         end: int | None = None,
-    ) -> tuple[Document, AsyncIterator[bytes]]:
-        """The document and its bytes [start, end], decrypted as they stream out."""
-        document = await self.get(db, owner, document_id)
+    ) -> AsyncIterator[bytes]:
+        """The bytes [start, end] of a document `get` gave its owner, decrypted as they
+        stream out; the download is recorded first."""
         await audit.record(
             db,
-            subject_id=owner.id,
+            subject_id=document.owner_id,
             action="vault:document:downloaded",
             actor=actor,
             target=document.name,
             detail={"document": str(document.id)},
         )
         await db.commit()
-        stream = self.engine.read(
+        return self.engine.read(
             manifest_of(document), document.id, self.unwrap_key(document), start, end
         )
-        return document, stream
 
     def unwrap_key(self, document: Document) -> bytes:
         return self.keys.open(document.wrapped_key, _key_aad(document.id))

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -195,11 +194,3 @@ class Sessions:
             )
         await db.commit()
         return len(sessions)
-
-    async def end_all(self, db: AsyncSession, person_id: uuid.UUID, reason: str) -> None:
-        """End every open session of a person, in the caller's transaction."""
-        await db.execute(
-            update(WebSession)
-            .where(WebSession.person_id == person_id, WebSession.ended_at.is_(None))
-            .values(ended_at=datetime.now(UTC), end_reason=reason[:40])
-        )
