@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 class FragmentWriter(Protocol):
@@ -49,6 +49,16 @@ class StorageLocation(Protocol):
 
     async def close(self) -> None:
         """Release connections (at shutdown)."""
+        ...
+
+
+@runtime_checkable
+class BlockingReads(Protocol):
+    """A location on a local disk also reads without the event loop, so the engine reads
+    the k shares of a chunk, decodes and decrypts them in one worker-thread call."""
+
+    def read_now(self, key: str, offset: int, length: int) -> bytes:
+        """As `StorageLocation.read`, blocking; raises `FragmentMissing` likewise."""
         ...
 
 

@@ -48,7 +48,11 @@ class Scrubber:
         self.engine = documents.engine
 
     async def _damaged_fragments(self, document: Document, manifest: Manifest) -> set[int]:
-        damaged: set[int] = set()
+        damaged = {
+            fragment
+            for fragment in range(manifest.n)
+            if not await self.engine.header_holds(manifest, document.id, fragment)
+        }
         for index in range(manifest.chunk_count):
             for fragment in range(manifest.n):
                 if fragment in damaged:
@@ -95,11 +99,11 @@ class Scrubber:
                 length, shares[fragment] = found
         if len(shares) < manifest.k:
             raise DocumentUnreadable()
-        encrypted = blocks.decode(manifest.layout, length, shares)
         last = index == manifest.chunk_count - 1
         try:
+            encrypted = blocks.decode(manifest.layout, length, shares)
             crypto.decrypt_chunk(data_key, document_id, index, last, encrypted)
-        except InvalidTag as exc:
+        except (InvalidTag, blocks.Unrecoverable) as exc:
             raise DocumentUnreadable() from exc
         return encrypted
 

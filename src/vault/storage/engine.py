@@ -18,7 +18,7 @@ from cryptography.exceptions import InvalidTag
 
 from kluis.errors import Unavailable
 from kluis.text import N_
-from vault.interfaces import FragmentMissing, FragmentWriter, StorageLocation
+from vault.interfaces import BlockingReads, FragmentMissing, FragmentWriter, StorageLocation
 from vault.storage import crypto, fragments
 from vault.storage.fragments import HEADER, Layout
 
@@ -111,6 +111,7 @@ class StorageEngine:
     def __init__(self, locations: Sequence[StorageLocation], k: int, chunk_bytes: int) -> None:
         self.locations = list(locations)
         self.layout = Layout(k, len(self.locations), chunk_bytes, chunk_bytes + crypto.TAG)
+        self.reads_here = all(isinstance(location, BlockingReads) for location in self.locations)
 
     async def close(self) -> None:
         await asyncio.gather(*(location.close() for location in self.locations))
@@ -128,6 +129,17 @@ class StorageEngine:
             ),
             return_exceptions=True,
         )
+
+    async def header_holds(self, manifest: Manifest, document_id: uuid.UUID, fragment: int) -> bool:
+        """Whether fragment `fragment` says it is that fragment of that document."""
+        expected = fragments.header(document_id, fragment, manifest.layout)
+        try:
+            found = await self.locations[fragment].read(
+                fragment_key(document_id, fragment), 0, len(expected)
+            )
+        except FragmentMissing:
+            return False
+        return found == expected
 
     async def block(
         self, manifest: Manifest, document_id: uuid.UUID, fragment: int, index: int
@@ -158,54 +170,48 @@ class StorageEngine:
         self, manifest: Manifest, document_id: uuid.UUID, data_key: bytes, index: int
     ) -> bytes:
         """One plaintext chunk. First the quick way: the first k fragments' blocks,
-        decoded and decrypted in one worker-thread call without checking each share — the
-        GCM tag authenticates the whole chunk. Only if that fails is each share checked
-        and the other fragments asked."""
+        decoded and decrypted without checking each share — the GCM tag authenticates the
+        whole chunk. From local disks that is one worker-thread call per chunk. Only if it
+        fails is each share checked and the other fragments asked."""
         length = self._encrypted_length(manifest, index)
         layout = manifest.layout
-        try:
-            raw = await asyncio.gather(
-                *(
-                    self.locations[i].read(
-                        fragment_key(document_id, i),
-                        layout.block_offset(index),
-                        layout.block_size(length),
-                    )
-                    for i in range(manifest.k)
-                )
-            )
-            return await asyncio.to_thread(
-                self._open_unchecked, manifest, document_id, data_key, index, length, raw
-            )
-        except (FragmentMissing, InvalidTag, ValueError):
-            return await self._read_chunk_carefully(manifest, document_id, data_key, index)
-
-    def _open_unchecked(
-        self,
-        manifest: Manifest,
-        document_id: uuid.UUID,
-        data_key: bytes,
-        index: int,
-        length: int,
-        raw: list[bytes],
-    ) -> bytes:
-        shares = {}
-        for i, block in enumerate(raw):
-            if len(block) != manifest.layout.block_size(length):
-                raise ValueError("short block")
-            shares[i] = block[fragments.BLOCK_HEADER.size :]
+        offset, size = layout.block_offset(index), layout.block_size(length)
+        sources = [(self.locations[i], fragment_key(document_id, i)) for i in range(manifest.k)]
         last = index == manifest.chunk_count - 1
-        return self._open(manifest, document_id, data_key, index, last, length, shares)
+
+        def open_blocks(blocks: Sequence[bytes]) -> bytes:
+            if any(len(block) != size for block in blocks):
+                raise fragments.Unrecoverable("short block")
+            shares = {i: block[fragments.BLOCK_HEADER.size :] for i, block in enumerate(blocks)}
+            return self._open(manifest, document_id, data_key, index, last, length, shares)
+
+        def read_here() -> bytes:
+            return open_blocks(
+                [location.read_now(key, offset, size) for location, key in sources]  # type: ignore[attr-defined]
+            )
+
+        try:
+            if self.reads_here:
+                return await asyncio.to_thread(read_here)
+            blocks = await asyncio.gather(
+                *(location.read(key, offset, size) for location, key in sources)
+            )
+            return await asyncio.to_thread(open_blocks, blocks)
+        except (FragmentMissing, InvalidTag, fragments.Unrecoverable):
+            return await self._read_chunk_carefully(manifest, document_id, data_key, index)
 
     async def _read_chunk_carefully(
         self, manifest: Manifest, document_id: uuid.UUID, data_key: bytes, index: int
     ) -> bytes:
-        """From the first k fragments that hold a sound share of the chunk."""
+        """From the first k fragments whose shares pass their checksums and together pass
+        the GCM tag: shares can look sound and still be wrong (one fragment's file holding
+        another's), so every combination is tried before the chunk is given up."""
         last = index == manifest.chunk_count - 1
         shares: dict[int, bytes] = {}
+        tried: set[tuple[int, ...]] = set()
         length = 0
         order = list(range(manifest.n))
-        # Ask k locations at once; fall back to the others only when one fails.
+        # Ask k locations at once; ask the others only when that is not enough.
         for batch in (order[: manifest.k], order[manifest.k :]):
             found = await asyncio.gather(
                 *(self.block(manifest, document_id, i, index) for i in batch)
@@ -213,16 +219,17 @@ class StorageEngine:
             for i, block in zip(batch, found, strict=True):
                 if block is not None:
                     length, shares[i] = block
-            if len(shares) >= manifest.k:
-                break
-        for combination in itertools.combinations(sorted(shares), manifest.k):
-            subset = {i: shares[i] for i in combination}
-            try:
-                return await asyncio.to_thread(
-                    self._open, manifest, document_id, data_key, index, last, length, subset
-                )
-            except InvalidTag:
-                continue  # a share consistent with its checksum but not with the others
+            for combination in itertools.combinations(sorted(shares), manifest.k):
+                if combination in tried:
+                    continue
+                tried.add(combination)
+                subset = {i: shares[i] for i in combination}
+                try:
+                    return await asyncio.to_thread(
+                        self._open, manifest, document_id, data_key, index, last, length, subset
+                    )
+                except (InvalidTag, fragments.Unrecoverable):
+                    continue
         raise DocumentUnreadable()
 
     @staticmethod

@@ -60,16 +60,20 @@ class LocalDirectory:
     async def create(self, key: str) -> LocalFragmentWriter:
         return await asyncio.to_thread(LocalFragmentWriter, self._path(key))
 
-    async def read(self, key: str, offset: int, length: int) -> bytes:
-        def read() -> bytes:
-            with open(self._path(key), "rb") as f:
-                f.seek(offset)
-                return f.read(length)
-
+    def read_now(self, key: str, offset: int, length: int) -> bytes:
         try:
-            return await asyncio.to_thread(read)
+            fd = os.open(self._path(key), os.O_RDONLY)
         except OSError as exc:
             raise FragmentMissing(f"{self.name}: {key}") from exc
+        try:
+            return os.pread(fd, length, offset)
+        except OSError as exc:
+            raise FragmentMissing(f"{self.name}: {key}") from exc
+        finally:
+            os.close(fd)
+
+    async def read(self, key: str, offset: int, length: int) -> bytes:
+        return await asyncio.to_thread(self.read_now, key, offset, length)
 
     async def delete(self, key: str) -> None:
         path = self._path(key)

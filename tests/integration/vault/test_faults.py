@@ -88,6 +88,21 @@ async def test_a_flipped_byte_is_detected_served_from_the_others_and_repaired(
     assert (await scrub(platform, repair=False)).healthy
 
 
+async def test_a_fragment_replaced_by_another_is_detected_and_repaired(server, platform, jan):
+    # Every checksum inside holds, but the file is fragment 1, not fragment 0.
+    documents = await stored(jan, 1)
+    locations = [Path(location.path) for location in platform.settings.vault.locations]
+    victim = next(locations[0].rglob("*.0"))
+    victim.write_bytes(next(locations[1].rglob("*.1")).read_bytes())
+
+    assert await all_download_identical(jan, documents)
+    report = await scrub(platform, repair=True)
+    assert report.damaged == report.repaired == [documents[0][0]]
+    assert (await scrub(platform, repair=False)).healthy
+    shutil.rmtree(locations[1])  # the rebuilt fragment 0 now carries the document
+    assert await all_download_identical(jan, documents)
+
+
 async def test_two_damaged_locations_are_reported_unreadable(server, platform, jan):
     await stored(jan, 1)
     for location in platform.settings.vault.locations[:2]:

@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from vault.storage import DocumentUnreadable, LocalDirectory, StorageEngine, crypto
-from vault.storage.fragments import HEADER
+from vault.storage.fragments import BLOCK_HEADER, HEADER
 
 CHUNK = 64 * 1024
 
@@ -67,13 +67,34 @@ async def test_any_one_location_may_be_lost(engine, tmp_path, lost):
     assert await read(engine, manifest, document_id, key) == data
 
 
-async def test_a_flipped_byte_is_detected_and_served_from_the_others(engine, tmp_path):
+@pytest.mark.parametrize(
+    "where",
+    [
+        BLOCK_HEADER.size + 100,  # the share's content
+        BLOCK_HEADER.size + 10,  # the erasure code's own fragment header
+        1,  # the block's length
+        5,  # the block's checksum
+    ],
+)
+@pytest.mark.parametrize("fragment", [0, 2])  # a data share, the parity share
+async def test_a_flipped_byte_is_detected_and_served_from_the_others(
+    engine, tmp_path, where, fragment
+):
     data = os.urandom(2 * CHUNK)
     document_id, key, manifest = await store(engine, data)
-    path = fragment_files(tmp_path / "l0")[0]
+    path = fragment_files(tmp_path / f"l{fragment}")[0]
     raw = bytearray(path.read_bytes())
-    raw[HEADER.size + 100] ^= 0x01
+    raw[HEADER.size + where] ^= 0x01
     path.write_bytes(bytes(raw))
+    assert await read(engine, manifest, document_id, key) == data
+
+
+async def test_shares_swapped_between_fragments_are_not_trusted(engine, tmp_path):
+    # Each share checks out on its own, but fragment 0 now holds fragment 1's share.
+    data = os.urandom(CHUNK)
+    document_id, key, manifest = await store(engine, data)
+    first, second = (fragment_files(tmp_path / f"l{i}")[0] for i in (0, 1))
+    first.write_bytes(second.read_bytes())
     assert await read(engine, manifest, document_id, key) == data
 
 
