@@ -37,6 +37,11 @@ def zipped(entries: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
+def padded_zip(padding: int) -> bytes:
+    """A small zip whose one member holds the EICAR string after `padding` zero bytes."""
+    return zipped({"notes.txt": bytes(padding) + EICAR})
+
+
 def docx() -> bytes:
     return zipped(
         {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import TEST_MAX_UPLOAD
 from tests.support import files
 from vault.scanner import ClamdScanner, DevelopmentScanner, ScannerUnavailable, scan_bytes
 
@@ -32,6 +33,8 @@ async def scanner_verdict(scanner, data: bytes):
         pytest.param(files.testfile("clam.7z"), id="7z"),
         pytest.param(files.testfile("clam.pdf"), id="clamav pdf"),
         pytest.param(files.testfile("clam.zip"), id="clamav zip"),
+        # Unpacked, the member is larger than the upload cap: scanned whole all the same.
+        pytest.param(files.padded_zip(2 * TEST_MAX_UPLOAD), id="zip, padded past the cap"),
     ],
 )
 async def test_test_signatures_are_found(scanner, data):
@@ -47,6 +50,11 @@ async def test_test_signatures_are_found(scanner, data):
         pytest.param(files.nested_zip(24), "Heuristics.Limits.Exceeded", id="nested zip bomb"),
         pytest.param(files.crowded_zip(10_050), "Heuristics.Limits.Exceeded", id="too many"),
         pytest.param(files.encrypted_zip(), "Heuristics.Encrypted", id="encrypted zip"),
+        pytest.param(
+            files.padded_zip(8 * TEST_MAX_UPLOAD),
+            "Heuristics.Limits.Exceeded.MaxScanSize",
+            id="zip, padded past the scan limit",
+        ),
     ],
 )
 async def test_what_clamd_cannot_look_into_is_refused(scanner, data, heuristic):
