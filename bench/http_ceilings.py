@@ -7,7 +7,10 @@ Serves a bare Litestar app (this file's `app`) with uvicorn as a separate proces
 loopback, with the same stack as `kluis serve` (uvicorn, httptools, uvloop):
 - upload: POST the sample, streamed by httpx from a generator exactly as the upload
   benchmark does; the handler reads `request.stream()` and discards it;
-- download: GET a `Stream` of the same 1 MiB buffer, sent `size` times, fetched with curl.
+- download: GET a `Stream` of the same 1 MiB buffer, sent `size` times, fetched with curl;
+- download of fresh buffers: the same, but every 1 MiB is a new object copied out of a
+  buffer as large as the download, as a decrypted chunk is: what the vault's download can
+  at best reach on this machine.
 """
 
 from __future__ import annotations
@@ -47,7 +50,26 @@ async def source(mib: int) -> Stream:
     )
 
 
-app = Litestar([sink, source])
+_wholes: dict[int, memoryview] = {}
+
+
+@get("/fresh/{mib:int}")
+async def fresh(mib: int) -> Stream:
+    # Made once (the warm-up run), then only copied out of.
+    if mib not in _wholes:
+        _wholes[mib] = memoryview(os.urandom(mib * MiB))
+    whole = _wholes[mib]
+
+    async def blocks() -> AsyncIterator[bytes]:
+        for i in range(mib):
+            yield bytes(whole[i * MiB : (i + 1) * MiB])
+
+    return Stream(
+        blocks(), media_type="application/zip", headers={"content-length": str(mib * MiB)}
+    )
+
+
+app = Litestar([sink, source, fresh])
 
 
 def start_app(space: Any, c: Any) -> tuple[subprocess.Popen[bytes], str]:
@@ -84,7 +106,7 @@ async def run(args: argparse.Namespace) -> None:
         c.make_sample(sample, size)
         process, url = start_app(space, c)
         try:
-            ups, downs = [], []
+            ups, downs, freshes = [], [], []
             async with httpx.AsyncClient(base_url=url, timeout=600) as client:
                 for _ in range(args.runs + 1):  # the first of each is a warm-up
                     started = time.perf_counter()
@@ -100,11 +122,20 @@ async def run(args: argparse.Namespace) -> None:
                             curl_get, f"{url}/source/{args.size_mib}", None, size
                         )
                     )
+                    freshes.append(
+                        await asyncio.to_thread(
+                            curl_get, f"{url}/fresh/{args.size_mib}", None, size
+                        )
+                    )
         finally:
             c.stop(process)
-    up, down = c.median(ups[1:]), c.median(downs[1:])
+    up, down, new = c.median(ups[1:]), c.median(downs[1:]), c.median(freshes[1:])
     print(f"upload (httpx -> request.stream()): median {up:.3f} s ({args.size_mib / up:.0f} MiB/s)")
     print(f"download (Stream -> curl): median {down:.3f} s ({args.size_mib / down:.0f} MiB/s)")
+    print(
+        f"download of fresh buffers (Stream -> curl): median {new:.3f} s"
+        f" ({args.size_mib / new:.0f} MiB/s)"
+    )
 
 
 def main() -> None:

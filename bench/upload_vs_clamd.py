@@ -53,13 +53,15 @@ async def run(args: argparse.Namespace) -> None:
     c.print_header(f"upload of {args.size_mib} MiB vs clamd alone", "psutil")
     if args.server_env:
         print(f"server environment: {' '.join(args.server_env)}")
+    cache = "on" if args.clamd_cache else "off (every scan is a real scan)"
+    print(f"clamd cache of clean files: {cache}")
     with c.workspace(args.keep) as space:
         sample = space.root / f"sample.{args.kind}"
         sha256 = c.make_sample(sample, size, args.kind)
         print(f"sample: {sample.name}, {size} bytes, random content, sha256 {sha256[:16]}…")
         limit = max(2 * c.GiB, 2 * size)
         with (
-            c.local_clamd(space, limit) as clamd,
+            c.local_clamd(space, limit, cache=args.clamd_cache) as clamd,
             c.server(
                 space,
                 clamd.url,
@@ -155,6 +157,11 @@ def main() -> None:
         "--trace",
         action="store_true",
         help="serve through bench/_traced_server.py and print each upload's stages",
+    )
+    parser.add_argument(
+        "--clamd-cache",
+        action="store_true",
+        help="leave clamd's cache of clean files on: every scan after the first is a look-up",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     asyncio.run(run(parser.parse_args()))

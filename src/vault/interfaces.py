@@ -54,11 +54,13 @@ class StorageLocation(Protocol):
 
 @runtime_checkable
 class BlockingReads(Protocol):
-    """A location on a local disk also reads without the event loop, so the engine reads
-    the k shares of a chunk, decodes and decrypts them in one worker-thread call."""
+    """A location on a local disk also reads without the event loop, straight into a
+    buffer, so the engine reads the k shares of a chunk into one buffer and decrypts it in
+    one worker-thread call."""
 
-    def read_now(self, key: str, offset: int, length: int) -> bytes:
-        """As `StorageLocation.read`, blocking; raises `FragmentMissing` likewise."""
+    def read_into(self, key: str, offset: int, buffer: memoryview) -> int:
+        """Fill `buffer` from `offset`, blocking; returns the bytes read (fewer at the end
+        of the fragment). Raises `FragmentMissing` as `StorageLocation.read` does."""
         ...
 
 

@@ -48,16 +48,15 @@ class Scrubber:
         self.engine = documents.engine
 
     async def _damaged_fragments(self, document: Document, manifest: Manifest) -> set[int]:
+        reader = self.engine.reader(manifest, document.id)
         damaged = {
-            fragment
-            for fragment in range(manifest.n)
-            if not await self.engine.header_holds(manifest, document.id, fragment)
+            fragment for fragment in range(manifest.n) if not await reader.header_holds(fragment)
         }
         for index in range(manifest.chunk_count):
             for fragment in range(manifest.n):
                 if fragment in damaged:
                     continue
-                if await self.engine.block(manifest, document.id, fragment, index) is None:
+                if await reader.block(fragment, index) is None:
                     damaged.add(fragment)
         return damaged
 
@@ -89,12 +88,13 @@ class Scrubber:
         index: int,
         avoid: set[int],
     ) -> bytes:
+        reader = self.engine.reader(manifest, document_id)
         shares: dict[int, bytes] = {}
         length = 0
         for fragment in range(manifest.n):
             if fragment in avoid:
                 continue
-            found = await self.engine.block(manifest, document_id, fragment, index)
+            found = await reader.block(fragment, index)
             if found is not None:
                 length, shares[fragment] = found
         if len(shares) < manifest.k:

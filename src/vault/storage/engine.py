@@ -8,32 +8,22 @@ the scanner and the other uploads; memory holds one chunk per upload, whatever i
 from __future__ import annotations
 
 import asyncio
-import collections
-import itertools
+import functools
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
-from cryptography.exceptions import InvalidTag
-
 from kluis.errors import Unavailable
 from kluis.text import N_
-from vault.interfaces import BlockingReads, FragmentMissing, FragmentWriter, StorageLocation
+from vault.interfaces import BlockingReads, FragmentWriter, StorageLocation
 from vault.storage import crypto, fragments
 from vault.storage.fragments import HEADER, Layout
+from vault.storage.reader import DocumentReader, DocumentUnreadable, fragment_key
 
 
 class StorageUnavailable(Unavailable):
     default_type = "storage-unavailable"
     default_message = N_("Your document cannot be stored right now. Please try again later.")
-
-
-class DocumentUnreadable(Unavailable):
-    default_type = "document-unavailable"
-    default_message = N_("This document cannot be read right now. Please try again later.")
-
-
-READ_AHEAD = 4  # chunks fetched ahead of the one being sent
 
 
 @dataclass(frozen=True)
@@ -46,13 +36,9 @@ class Manifest:
     chunk_count: int
     size: int
 
-    @property
+    @functools.cached_property
     def layout(self) -> Layout:
         return Layout(self.k, self.n, self.chunk_bytes, self.chunk_bytes + crypto.TAG)
-
-
-def fragment_key(document_id: uuid.UUID, index: int) -> str:
-    return f"{document_id.hex}.{index}"
 
 
 class DocumentWriter:
@@ -130,122 +116,12 @@ class StorageEngine:
             return_exceptions=True,
         )
 
-    async def header_holds(self, manifest: Manifest, document_id: uuid.UUID, fragment: int) -> bool:
-        """Whether fragment `fragment` says it is that fragment of that document."""
-        expected = fragments.header(document_id, fragment, manifest.layout)
-        try:
-            found = await self.locations[fragment].read(
-                fragment_key(document_id, fragment), 0, len(expected)
-            )
-        except FragmentMissing:
-            return False
-        return found == expected
+    def reader(
+        self, manifest: Manifest, document_id: uuid.UUID, data_key: bytes | None = None
+    ) -> DocumentReader:
+        return DocumentReader(self, manifest, document_id, data_key)
 
-    async def block(
-        self, manifest: Manifest, document_id: uuid.UUID, fragment: int, index: int
-    ) -> tuple[int, bytes] | None:
-        """Fragment `fragment`'s block of chunk `index`: (encrypted length, share), or None
-        if it is missing or fails its checksum."""
-        layout = manifest.layout
-        length = self._encrypted_length(manifest, index)
-        try:
-            block = await self.locations[fragment].read(
-                fragment_key(document_id, fragment),
-                layout.block_offset(index),
-                layout.block_size(length),
-            )
-        except FragmentMissing:
-            return None
-        parsed = await asyncio.to_thread(fragments.parse_block, block)  # SHA-256 of 0.5 MiB
-        if parsed is None or parsed[0] != length:
-            return None
-        return parsed
-
-    def _encrypted_length(self, manifest: Manifest, index: int) -> int:
-        if index == manifest.chunk_count - 1:
-            return manifest.size - index * manifest.chunk_bytes + crypto.TAG
-        return manifest.layout.encrypted_bytes
-
-    async def read_chunk(
-        self, manifest: Manifest, document_id: uuid.UUID, data_key: bytes, index: int
-    ) -> bytes:
-        """One plaintext chunk. First the quick way: the first k fragments' blocks,
-        decoded and decrypted without checking each share — the GCM tag authenticates the
-        whole chunk. From local disks that is one worker-thread call per chunk. Only if it
-        fails is each share checked and the other fragments asked."""
-        length = self._encrypted_length(manifest, index)
-        layout = manifest.layout
-        offset, size = layout.block_offset(index), layout.block_size(length)
-        sources = [(self.locations[i], fragment_key(document_id, i)) for i in range(manifest.k)]
-        last = index == manifest.chunk_count - 1
-
-        def open_blocks(blocks: Sequence[bytes]) -> bytes:
-            if any(len(block) != size for block in blocks):
-                raise fragments.Unrecoverable("short block")
-            shares = {i: block[fragments.BLOCK_HEADER.size :] for i, block in enumerate(blocks)}
-            return self._open(manifest, document_id, data_key, index, last, length, shares)
-
-        def read_here() -> bytes:
-            return open_blocks(
-                [location.read_now(key, offset, size) for location, key in sources]  # type: ignore[attr-defined]
-            )
-
-        try:
-            if self.reads_here:
-                return await asyncio.to_thread(read_here)
-            blocks = await asyncio.gather(
-                *(location.read(key, offset, size) for location, key in sources)
-            )
-            return await asyncio.to_thread(open_blocks, blocks)
-        except (FragmentMissing, InvalidTag, fragments.Unrecoverable):
-            return await self._read_chunk_carefully(manifest, document_id, data_key, index)
-
-    async def _read_chunk_carefully(
-        self, manifest: Manifest, document_id: uuid.UUID, data_key: bytes, index: int
-    ) -> bytes:
-        """From the first k fragments whose shares pass their checksums and together pass
-        the GCM tag: shares can look sound and still be wrong (one fragment's file holding
-        another's), so every combination is tried before the chunk is given up."""
-        last = index == manifest.chunk_count - 1
-        shares: dict[int, bytes] = {}
-        tried: set[tuple[int, ...]] = set()
-        length = 0
-        order = list(range(manifest.n))
-        # Ask k locations at once; ask the others only when that is not enough.
-        for batch in (order[: manifest.k], order[manifest.k :]):
-            found = await asyncio.gather(
-                *(self.block(manifest, document_id, i, index) for i in batch)
-            )
-            for i, block in zip(batch, found, strict=True):
-                if block is not None:
-                    length, shares[i] = block
-            for combination in itertools.combinations(sorted(shares), manifest.k):
-                if combination in tried:
-                    continue
-                tried.add(combination)
-                subset = {i: shares[i] for i in combination}
-                try:
-                    return await asyncio.to_thread(
-                        self._open, manifest, document_id, data_key, index, last, length, subset
-                    )
-                except (InvalidTag, fragments.Unrecoverable):
-                    continue
-        raise DocumentUnreadable()
-
-    @staticmethod
-    def _open(
-        manifest: Manifest,
-        document_id: uuid.UUID,
-        data_key: bytes,
-        index: int,
-        last: bool,
-        length: int,
-        shares: dict[int, bytes],
-    ) -> bytes:
-        encrypted = fragments.decode(manifest.layout, length, shares)
-        return crypto.decrypt_chunk(data_key, document_id, index, last, encrypted)
-
-    async def read(
+    def read(
         self,
         manifest: Manifest,
         document_id: uuid.UUID,
@@ -253,30 +129,15 @@ class StorageEngine:
         start: int = 0,
         end: int | None = None,
     ) -> AsyncIterator[bytes]:
-        """The plaintext bytes [start, end], decrypted chunk by chunk, with a few chunks
-        fetched ahead while the current one is sent."""
-        end = manifest.size - 1 if end is None else end
-        if manifest.size == 0 or start > end:
-            return
-        first, final = start // manifest.chunk_bytes, end // manifest.chunk_bytes
-        upcoming = iter(range(first, final + 1))
-        ahead: collections.deque[asyncio.Future[bytes]] = collections.deque()
-
-        def fetch_more() -> None:
-            while len(ahead) < READ_AHEAD and (index := next(upcoming, None)) is not None:
-                ahead.append(
-                    asyncio.ensure_future(self.read_chunk(manifest, document_id, data_key, index))
-                )
-
-        try:
-            for index in range(first, final + 1):
-                fetch_more()
-                chunk = await ahead.popleft()
-                offset = index * manifest.chunk_bytes
-                yield chunk[max(start - offset, 0) : end - offset + 1]
-        finally:
-            for pending in ahead:
-                pending.cancel()
+        """The plaintext bytes [start, end], decrypted chunk by chunk (reader.py)."""
+        return self.reader(manifest, document_id, data_key).read(start, end)
 
 
-__all__ = ["HEADER", "DocumentUnreadable", "Manifest", "StorageEngine", "StorageUnavailable"]
+__all__ = [
+    "HEADER",
+    "DocumentUnreadable",
+    "Manifest",
+    "StorageEngine",
+    "StorageUnavailable",
+    "fragment_key",
+]

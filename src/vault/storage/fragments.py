@@ -44,6 +44,22 @@ def _codec(k: int, n: int) -> ECDriver:
     return drivers[k, n]
 
 
+@functools.lru_cache(maxsize=16)
+def _code_header(k: int, n: int) -> int | None:
+    """The size of the erasure code's own header in front of each share, if a data share
+    is that header and then the plain slice of the chunk (the code is systematic), found
+    by encoding a probe; None if it is laid out otherwise."""
+    probe = bytes(range(256)) * 5
+    shares = _codec(k, n).encode(probe)
+    piece = -(-len(probe) // k)
+    header = len(shares[0]) - piece
+    for i in range(k):
+        expected = probe[i * piece : (i + 1) * piece]
+        if header < 0 or shares[i][header : header + len(expected)] != expected:
+            return None
+    return header
+
+
 @functools.lru_cache(maxsize=256)
 def _share_bytes(k: int, n: int, encrypted_length: int) -> int:
     info = _codec(k, n).get_segment_info(encrypted_length, encrypted_length)
@@ -69,6 +85,16 @@ class Layout:
 
     def block_size(self, encrypted_length: int) -> int:
         return BLOCK_HEADER.size + self.share_bytes(encrypted_length)
+
+    def data_slice(self, encrypted_length: int) -> tuple[int, int] | None:
+        """Where the chunk's own bytes sit in a data share's block, as (offset in the
+        block, bytes): the k data shares' slices, joined, are the encrypted chunk (padded).
+        Reads copy them straight into one buffer instead of decoding. None if the code
+        does not lay them out that way."""
+        header = _code_header(self.k, self.n)
+        if header is None:
+            return None
+        return BLOCK_HEADER.size + header, -(-encrypted_length // self.k)
 
 
 def header(document_id: uuid.UUID, index: int, layout: Layout) -> bytes:

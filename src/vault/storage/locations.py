@@ -7,8 +7,9 @@ when complete, so a crash leaves at worst a `.partial` file that scrubbing remov
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -60,20 +61,27 @@ class LocalDirectory:
     async def create(self, key: str) -> LocalFragmentWriter:
         return await asyncio.to_thread(LocalFragmentWriter, self._path(key))
 
-    def read_now(self, key: str, offset: int, length: int) -> bytes:
+    @contextlib.contextmanager
+    def _opened(self, key: str) -> Iterator[int]:
         try:
             fd = os.open(self._path(key), os.O_RDONLY)
+            try:
+                yield fd
+            finally:
+                os.close(fd)
         except OSError as exc:
             raise FragmentMissing(f"{self.name}: {key}") from exc
-        try:
-            return os.pread(fd, length, offset)
-        except OSError as exc:
-            raise FragmentMissing(f"{self.name}: {key}") from exc
-        finally:
-            os.close(fd)
+
+    def read_into(self, key: str, offset: int, buffer: memoryview) -> int:
+        with self._opened(key) as fd:
+            return os.preadv(fd, [buffer], offset)
 
     async def read(self, key: str, offset: int, length: int) -> bytes:
-        return await asyncio.to_thread(self.read_now, key, offset, length)
+        def read() -> bytes:
+            with self._opened(key) as fd:
+                return os.pread(fd, length, offset)
+
+        return await asyncio.to_thread(read)
 
     async def delete(self, key: str) -> None:
         path = self._path(key)
