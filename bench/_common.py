@@ -86,7 +86,16 @@ def versions(*extra: str) -> dict[str, str]:
         "clamav": _command("clamd", "--version"),
         "sqlite": sqlite3.sqlite_version,
     }
-    for package in ("zfec", "litestar", "uvicorn", "httptools", "uvloop", "httpx", "cryptography"):
+    for package in (
+        "pyeclib",
+        "crc32c",
+        "litestar",
+        "uvicorn",
+        "httptools",
+        "uvloop",
+        "httpx",
+        "cryptography",
+    ):
         found[package] = _version(package)
     for package in extra:
         found[package] = _version(package)
