@@ -58,9 +58,8 @@ def child() -> None:
     from vault.storage import crypto, fragments
     from vault.storage.fragments import Layout
 
-    # The body's re-cutting into chunks, under whichever name this version of src/ has.
-    recut_body = getattr(services, "_chunks", None) or services.chunks
-    layout = Layout(2, 3, MiB, MiB + crypto.TAG)
+    recut_body = services.chunks
+    layout = Layout(2, 3, MiB)
     key, document = crypto.new_data_key(), uuid.uuid4()
     chunks = [os.urandom(MiB) for _ in range(8)]
     sealed = [crypto.encrypt_chunk(key, document, 0, False, c) for c in chunks]
@@ -96,7 +95,7 @@ def child() -> None:
                 layout, crypto.encrypt_chunk(key, document, i, False, chunks[i % 8])
             )
         ),
-        "re-cutting the body (services._chunks): 4 x 256 KiB -> 1 chunk": per_call(recut, calls=100)
+        "re-cutting the body (streaming.chunks): 4 x 256 KiB -> 1 chunk": per_call(recut, calls=100)
         - per_call(empty_loop, calls=100),
     }
     for name, us in rows.items():

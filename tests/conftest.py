@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -20,18 +19,13 @@ import httpx
 import pytest
 import uvicorn
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from kluis import db as database
 from kluis.app import Platform, build_platform, create_app
 from kluis.settings import Settings, load_settings
+from tests.support.net import free_port
 from vault.local_clamd import LocalClamd, clamd_binary
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _reset_postgres(url: str) -> None:
@@ -61,6 +55,14 @@ def clamd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalClamd]:
     daemon.stop()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Every test that reaches the database does so through `settings`: those are the ones
+    # worth running once more on PostgreSQL (`-m database`, scripts/test-suite.sh).
+    for item in items:
+        if "settings" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.database)
+
+
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory: pytest.TempPathFactory, clamd: LocalClamd) -> Settings:
     root: Path = tmp_path_factory.mktemp("kluis")
@@ -70,7 +72,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory, clamd: LocalClamd) -> Set
         _reset_postgres(url)
     settings = load_settings(
         {"KLUIS_ENV": "test"},
-        port=_free_port(),
+        port=free_port(),
         database_url=url,
         key_file=str(root / "keys.json"),
         data_dir=str(root),
@@ -91,16 +93,27 @@ def platform(settings: Settings) -> Platform:
     return build_platform(settings)
 
 
-async def _truncate(platform: Platform) -> None:
-    async with platform.engine.begin() as conn:
+# The platform's own OpenID keys survive from one server test to the next: making them
+# costs two RSA key pairs per test. Tests of the keys themselves use `db`, which empties all.
+KEPT_BETWEEN_SERVER_TESTS = ("relying_party_keys",)
+
+
+async def _truncate(engine: AsyncEngine, keep: tuple[str, ...] = ()) -> None:
+    async with engine.begin() as conn:
         for table in reversed(database.metadata.sorted_tables):
-            await conn.execute(table.delete())
+            if table.name not in keep:
+                await conn.execute(table.delete())
+
+
+def _clear_locations(settings: Settings) -> None:
+    for location in settings.vault.locations:
+        shutil.rmtree(location.path, ignore_errors=True)
 
 
 @pytest.fixture
 async def db(platform: Platform) -> AsyncIterator[AsyncSession]:
     """A database session on an emptied database."""
-    await _truncate(platform)
+    await _truncate(platform.engine)
     async with platform.session_maker() as session:
         yield session
 
@@ -147,16 +160,13 @@ def reset_state(settings: Settings) -> None:
 
     async def reset() -> None:
         engine = database.create_engine(settings)
-        async with engine.begin() as conn:
-            for table in reversed(database.metadata.sorted_tables):
-                await conn.execute(table.delete())
+        await _truncate(engine, keep=KEPT_BETWEEN_SERVER_TESTS)
         await engine.dispose()
 
     worker = threading.Thread(target=lambda: asyncio.run(reset()))
     worker.start()
     worker.join()
-    for location in settings.vault.locations:
-        shutil.rmtree(location.path, ignore_errors=True)
+    _clear_locations(settings)
 
 
 @pytest.fixture
@@ -166,9 +176,8 @@ async def server(live_server: LiveServer, platform: Platform) -> LiveServer:
     `server.sessions()` opens a database session for the test's own checks: it uses the
     test's engine, as the server's connections belong to the server's event loop.
     """
-    await _truncate(platform)
-    for location in platform.settings.vault.locations:
-        shutil.rmtree(location.path, ignore_errors=True)
+    await _truncate(platform.engine, keep=KEPT_BETWEEN_SERVER_TESTS)
+    _clear_locations(platform.settings)
     live_server.sessions = platform.session_maker
     return live_server
 

@@ -72,8 +72,7 @@ class VaultPages(Controller):
     ) -> Template:
         person = current(request).person
         found = await documents.list(db, person, category=category, label=label, q=q)
-        used = await documents.usage(db, person.id)
-        quota = await documents.quota_for(db, person.id)
+        used, quota = await documents.space(db, person.id)
         return Template(
             "vault/vault.html",
             context={

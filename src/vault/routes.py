@@ -190,8 +190,5 @@ class DocumentController(Controller):
         db: NamedDependency[AsyncSession],
         documents: NamedDependency[Documents],
     ) -> Usage:
-        person_id = current(request).person.id
-        return Usage(
-            used_bytes=await documents.usage(db, person_id),
-            quota_bytes=await documents.quota_for(db, person_id),
-        )
+        used, quota = await documents.space(db, current(request).person.id)
+        return Usage(used_bytes=used, quota_bytes=quota)

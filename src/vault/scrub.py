@@ -15,13 +15,12 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
-from cryptography.exceptions import InvalidTag
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vault.models import Document
 from vault.services import Documents, manifest_of
-from vault.storage import DocumentUnreadable, Manifest, crypto, fragment_key
+from vault.storage import DocumentUnreadable, Manifest, fragment_key
 from vault.storage import fragments as blocks
 
 GRACE_SECONDS = 3600.0
@@ -61,7 +60,8 @@ class Scrubber:
         return damaged
 
     async def _rebuild(self, document: Document, manifest: Manifest, targets: set[int]) -> None:
-        data_key = self.documents.unwrap_key(document)
+        """Fragments `targets` written anew from chunks the others prove sound."""
+        reader = self.engine.reader(manifest, document.id, self.documents.unwrap_key(document))
         writers = {
             i: await self.engine.locations[i].create(fragment_key(document.id, i)) for i in targets
         }
@@ -69,7 +69,7 @@ class Scrubber:
             for i, writer in writers.items():
                 await writer.write(blocks.header(document.id, i, manifest.layout))
             for index in range(manifest.chunk_count):
-                encrypted = await self._sound_chunk(document.id, manifest, data_key, index, targets)
+                encrypted, _plain = await reader.sound(index, avoid=targets)
                 shares = blocks.encode(manifest.layout, encrypted)
                 for i, writer in writers.items():
                     await writer.write(shares[i])
@@ -79,33 +79,6 @@ class Scrubber:
             for writer in writers.values():
                 await writer.abort()
             raise
-
-    async def _sound_chunk(
-        self,
-        document_id: uuid.UUID,
-        manifest: Manifest,
-        data_key: bytes,
-        index: int,
-        avoid: set[int],
-    ) -> bytes:
-        reader = self.engine.reader(manifest, document_id)
-        shares: dict[int, bytes] = {}
-        length = 0
-        for fragment in range(manifest.n):
-            if fragment in avoid:
-                continue
-            found = await reader.block(fragment, index)
-            if found is not None:
-                length, shares[fragment] = found
-        if len(shares) < manifest.k:
-            raise DocumentUnreadable()
-        last = index == manifest.chunk_count - 1
-        try:
-            encrypted = blocks.decode(manifest.layout, length, shares)
-            crypto.decrypt_chunk(data_key, document_id, index, last, encrypted)
-        except (InvalidTag, blocks.Unrecoverable) as exc:
-            raise DocumentUnreadable() from exc
-        return encrypted
 
     async def run(
         self,

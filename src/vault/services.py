@@ -62,11 +62,16 @@ class Documents:
         self.engine = engine
         self.scanner = scanner
 
-    async def quota_for(self, db: AsyncSession, owner_id: uuid.UUID) -> int:
+    async def space(self, db: AsyncSession, owner_id: uuid.UUID) -> tuple[int, int]:
+        """(bytes used, quota) of a citizen's vault: the quota is their tier's, if an
+        operator gave them one, else the configured default."""
+        used = await db.scalar(
+            select(func.coalesce(func.sum(Document.size), 0)).where(Document.owner_id == owner_id)
+        )
         tier = await db.scalar(
             select(VaultQuota.quota_bytes).where(VaultQuota.person_id == owner_id)
         )
-        return self.settings.vault.quota_bytes if tier is None else int(tier)
+        return int(used or 0), self.settings.vault.quota_bytes if tier is None else int(tier)
 
     async def set_tier(self, db: AsyncSession, owner: Person, tier: str, actor: Actor) -> int:
         """Give a citizen one of the configured quota tiers (an operator's decision)."""
@@ -89,12 +94,6 @@ class Documents:
         await db.commit()
         return tiers[tier]
 
-    async def usage(self, db: AsyncSession, owner_id: uuid.UUID) -> int:
-        query = select(func.coalesce(func.sum(Document.size), 0)).where(
-            Document.owner_id == owner_id
-        )
-        return int(await db.scalar(query) or 0)
-
     # -- upload -------------------------------------------------------------------------
 
     async def upload(
@@ -116,7 +115,8 @@ class Documents:
             ext = check_extension(name)
             categories, labels = check_tags(categories, labels)
             limit = self.settings.vault.max_upload_bytes
-            room = await self.quota_for(db, owner.id) - await self.usage(db, owner.id)
+            used, quota = await self.space(db, owner.id)
+            room = quota - used
             if declared_size is not None and declared_size > limit:
                 raise FileTooLarge()
             if declared_size is not None and declared_size > room:
@@ -244,8 +244,8 @@ class Documents:
         # Lock the owner first (a no-op write): two uploads finishing at once see each
         # other's size, on PostgreSQL and on SQLite alike.
         await db.execute(update(Person).where(Person.id == owner.id).values(id=Person.id))
-        quota = await self.quota_for(db, owner.id)
-        if await self.usage(db, owner.id) + manifest.size > quota:
+        used, quota = await self.space(db, owner.id)
+        if used + manifest.size > quota:
             raise QuotaExceeded()
         document = Document(
             id=document_id,

@@ -38,7 +38,7 @@ class Manifest:
 
     @functools.cached_property
     def layout(self) -> Layout:
-        return Layout(self.k, self.n, self.chunk_bytes, self.chunk_bytes + crypto.TAG)
+        return Layout(self.k, self.n, self.chunk_bytes)
 
 
 class DocumentWriter:
@@ -96,7 +96,7 @@ class DocumentWriter:
 class StorageEngine:
     def __init__(self, locations: Sequence[StorageLocation], k: int, chunk_bytes: int) -> None:
         self.locations = list(locations)
-        self.layout = Layout(k, len(self.locations), chunk_bytes, chunk_bytes + crypto.TAG)
+        self.layout = Layout(k, len(self.locations), chunk_bytes)
         self.reads_here = all(isinstance(location, BlockingReads) for location in self.locations)
 
     async def close(self) -> None:

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from crc32c import crc32c
 from pyeclib.ec_iface import ECDriver, ECDriverError
 
+from vault.storage.crypto import TAG
+
 MAGIC = b"KLF2"
 HEADER = struct.Struct(">4s16sBBBI")  # magic, document id, index, k, n, chunk bytes
 BLOCK_HEADER = struct.Struct(">II")  # encrypted length, CRC-32C of the share
@@ -75,7 +77,10 @@ class Layout:
     k: int
     n: int
     chunk_bytes: int  # plaintext bytes per chunk
-    encrypted_bytes: int  # chunk_bytes + the GCM tag
+
+    @property
+    def encrypted_bytes(self) -> int:
+        return self.chunk_bytes + TAG
 
     def share_bytes(self, encrypted_length: int) -> int:
         return _share_bytes(self.k, self.n, encrypted_length)

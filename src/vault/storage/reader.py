@@ -18,7 +18,7 @@ import collections
 import itertools
 import threading
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from typing import TYPE_CHECKING
 
 from cryptography.exceptions import InvalidTag
@@ -111,10 +111,13 @@ class DocumentReader:
         if any(len(block) != size for block in blocks):
             raise fragments.Unrecoverable("short block")
         shares = {i: block[fragments.BLOCK_HEADER.size :] for i, block in enumerate(blocks)}
-        return await asyncio.to_thread(self._open, index, length, shares)
+        _encrypted, plain = await asyncio.to_thread(self._open, index, length, shares)
+        return plain
 
-    def _open(self, index: int, length: int, shares: dict[int, bytes]) -> bytes:
-        return self._decrypt(index, fragments.decode(self.layout, length, shares))
+    def _open(self, index: int, length: int, shares: dict[int, bytes]) -> tuple[bytes, bytes]:
+        """(encrypted chunk, plaintext) from k shares; raises if they do not make it."""
+        encrypted = fragments.decode(self.layout, length, shares)
+        return encrypted, self._decrypt(index, encrypted)
 
     def _fetch(self, indexes: range) -> asyncio.Future[list[bytes]]:
         if self.here:
@@ -158,15 +161,21 @@ class DocumentReader:
         return parsed
 
     async def carefully(self, index: int) -> bytes:
-        """From the first k fragments whose shares pass their checksums and together pass
-        the GCM tag: shares can look sound and still be wrong (one fragment's file holding
-        another's), so every combination is tried before the chunk is given up."""
+        _encrypted, plain = await self.sound(index)
+        return plain
+
+    async def sound(self, index: int, avoid: Collection[int] = ()) -> tuple[bytes, bytes]:
+        """Chunk `index`, encrypted and in plaintext, from the first k fragments (none of
+        `avoid`) whose shares pass their checksums and together pass the GCM tag: shares
+        can look sound and still be wrong (one fragment's file holding another's), so every
+        combination is tried before the chunk is given up."""
         k, n = self.layout.k, self.layout.n
         shares: dict[int, bytes] = {}
         tried: set[tuple[int, ...]] = set()
         length = 0
         # Ask k locations at once; ask the others only when that is not enough.
         for batch in (range(k), range(k, n)):
+            batch = [i for i in batch if i not in avoid]
             found = await asyncio.gather(*(self.block(i, index) for i in batch))
             for i, block in zip(batch, found, strict=True):
                 if block is not None:

@@ -280,9 +280,16 @@ class S3Location:
             if length <= 0:
                 await s3.head_object(Bucket=self.bucket, Key=key)
                 return b""
-            found = await s3.get_object(
-                Bucket=self.bucket, Key=key, Range=f"bytes={offset}-{offset + length - 1}"
-            )
+            try:
+                found = await s3.get_object(
+                    Bucket=self.bucket, Key=key, Range=f"bytes={offset}-{offset + length - 1}"
+                )
+            except ClientError as exc:
+                if _code(exc) != "InvalidRange":
+                    raise
+                # At or past the end of the fragment: nothing, as a file would read.
+                await s3.head_object(Bucket=self.bucket, Key=key)
+                return b""
             async with found["Body"] as body:
                 data = await body.read()
         except CLIENT_ERRORS as exc:

@@ -6,42 +6,16 @@ import asyncio
 import hashlib
 import os
 import socket
-from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from kluis.audit import HistoryEvent
 from tests.conftest import TEST_MAX_UPLOAD, TEST_QUOTA
 from tests.support import files
 from tests.support.login import JAN, MARIE, csrf, login
-from vault.models import Document
+from tests.support.vault import document_rows, fragments, upload
 from vault.scanner import ClamdScanner
-
-
-def fragments(server) -> list[Path]:
-    roots = [Path(loc.path) for loc in server.app.state.settings.vault.locations]
-    return sorted(p for root in roots if root.exists() for p in root.rglob("*") if p.is_file())
-
-
-async def document_rows(server) -> int:
-    async with server.sessions() as db:
-        return await db.scalar(select(func.count()).select_from(Document)) or 0
-
-
-async def upload(client, name: str, data: bytes, **params):
-    return await client.post(
-        "/api/v1/documents",
-        params={"name": name, **params},
-        content=data,
-        headers=csrf(client),
-    )
-
-
-@pytest.fixture
-async def jan(server, browser_client):
-    await login(browser_client, login_hint=JAN)
-    return browser_client
 
 
 async def test_upload_list_and_download(server, jan):
@@ -116,6 +90,15 @@ async def test_filters_search_rename_and_usage(server, jan):
     assert renamed.status_code == 200
     assert renamed.json()["name"] == "Huwelijk 2001.pdf"
     assert renamed.json()["categories"] == ["family", "finances"]
+    labelled = await jan.patch(
+        f"/api/v1/documents/{b['id']}", json={"labels": ["zomer"]}, headers=csrf(jan)
+    )
+    assert labelled.json()["labels"] == ["zomer"]
+    events = (await jan.get("/api/v1/history")).json()["events"]
+    assert [(e["action"], e["target"]) for e in events[:2]] == [
+        ("vault:document:changed", "Foto.png"),
+        ("vault:document:renamed", "Huwelijk 2001.pdf"),
+    ]
     usage = (await jan.get("/api/v1/usage")).json()
     assert usage == {"used_bytes": a["size"] + b["size"], "quota_bytes": TEST_QUOTA}
 

@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -16,17 +15,12 @@ import httpx
 import pytest
 
 from tests.conftest import TEST_MAX_UPLOAD, TEST_QUOTA
-from tests.integration.vault.test_documents import document_rows, fragments, upload
 from tests.support import files
-from tests.support.login import JAN, login
+from tests.support.login import JAN, csrf, login
+from tests.support.net import free_port
+from tests.support.vault import document_rows, fragments, upload
 from vault.scrub import Scrubber
 from vault.storage.fragments import HEADER
-
-
-@pytest.fixture
-async def jan(server, browser_client):
-    await login(browser_client, login_hint=JAN)
-    return browser_client
 
 
 async def stored(client, count: int = 3) -> list[tuple[str, bytes]]:
@@ -124,15 +118,9 @@ async def test_orphaned_fragments_are_removed_only_after_the_grace_period(server
     assert len(fragments(server)) == 3
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 async def test_server_killed_mid_upload_leaves_no_document_and_scrub_cleans_up(server, platform):
     settings = platform.settings
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "KLUIS_ENV": "test",
@@ -168,7 +156,7 @@ async def test_server_killed_mid_upload_leaves_no_document_and_scrub_cleans_up(s
                 await killed.wait()  # the server dies while it waits for the rest
                 yield b"the rest"
 
-            headers = {"x-csrftoken": client.cookies["csrftoken"]}
+            headers = csrf(client)
             request = asyncio.create_task(
                 client.post("/api/v1/documents?name=half.pdf", content=body(), headers=headers)
             )

@@ -10,7 +10,6 @@ over three buckets standing in for three sites.
 from __future__ import annotations
 
 import os
-import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -19,18 +18,13 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from kluis.settings import LocationSettings, load_settings
+from tests.support.net import free_port
 from vault.interfaces import FragmentMissing, StorageLocation
 from vault.storage import LocalDirectory, StorageEngine, StorageUnavailable, crypto, location_from
 from vault.storage.s3 import MIN_PART_BYTES, PART_BYTES, S3Location
 
 BLOCK = 512 * 1024  # what the engine writes at a time with 1 MiB chunks and k = 2
 KEY_ID, SECRET = "testing", "testing"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_server() -> tuple[ThreadedMotoServer, str]:
@@ -118,6 +112,7 @@ async def test_blocks_written_in_order_read_back_at_any_range(location, size):
     data = os.urandom(size)
     key = new_key()
     await put(location, key, data, size=BLOCK - 3)  # blocks not aligned with anything
+    assert await location.read(key, 0, size + 10) == data  # the whole, even when empty
     ranges = [(0, 1), (0, size), (size // 3, BLOCK), (size - 5, 5), (BLOCK - 10, 20)]
     for offset, length in ranges:
         offset = max(offset, 0)
