@@ -35,10 +35,7 @@ class Identity:
 
 def build_providers(settings: Settings) -> dict[str, IdentityProvider]:
     """One provider per `[providers.<name>]` in the settings."""
-    return {
-        name: OIDCProvider(name, config, redirect_uri=f"{settings.base_url}/auth/callback/{name}")
-        for name, config in settings.providers.items()
-    }
+    return {name: OIDCProvider(name, config) for name, config in settings.providers.items()}
 
 
 def build_identity(

@@ -92,7 +92,7 @@ class LoginAttempt(UUIDBase):
     provider: Mapped[str] = mapped_column(String(40))
     nonce: Mapped[str] = mapped_column(String(100))
     code_verifier: Mapped[str] = mapped_column(String(200))
-    next_path: Mapped[str] = mapped_column(String(500), default="/home")
+    next_path: Mapped[str] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), index=True)
 

@@ -63,14 +63,15 @@ def current(request: Request[Any, Any, Any]) -> CurrentSession:
 
 
 def request_actor(request: Request[Any, Any, Any]) -> Actor:
+    visitor = Actor(
+        label=N_("unidentified visitor"),
+        ip=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent"),
+    )
     identity = identity_of(request)
-    ip = request.client.host if request.client else None
-    agent = request.headers.get("user-agent")
-    if identity is not None:
-        return Actor(
-            label=identity.person.full_name, id=identity.person.id, ip=ip, user_agent=agent
-        )
-    return Actor(label=N_("unidentified visitor"), ip=ip, user_agent=agent)
+    if identity is None:
+        return visitor
+    return visitor.with_identity(identity.person.id, identity.person.full_name)
 
 
 def identity_middleware(app: ASGIApp) -> ASGIApp:
@@ -159,7 +160,7 @@ class AuthController(Controller):
         # the new login succeeded, so a forged callback link cannot log anyone out.
         previous = identity_of(request)
         if previous is not None:
-            await sessions.logout(db, previous, request_actor(request))
+            await sessions.end(db, previous, request_actor(request))
         return Redirect(
             result.next_path,
             cookies=[

@@ -46,6 +46,8 @@ def _new_key(use: str, keys: KeyProvider, now: datetime) -> RelyingPartyKey:
 class RelyingPartyKeys:
     def __init__(self, keys: KeyProvider) -> None:
         self.keys = keys
+        # Unsealing and importing an RSA key costs ~40 ms; a kid's key never changes.
+        self._imported: dict[str, RSAKey] = {}
 
     async def _active(self, db: AsyncSession) -> list[RelyingPartyKey]:
         query = select(RelyingPartyKey).where(RelyingPartyKey.retired_at.is_(None))
@@ -77,8 +79,10 @@ class RelyingPartyKeys:
         return {"keys": [k.public_jwk for k in active]}
 
     def _private(self, row: RelyingPartyKey) -> RSAKey:
-        data = json.loads(self.keys.open(row.private_jwk_sealed, _aad(row.kid)))
-        return RSAKey.import_key(data)
+        if row.kid not in self._imported:
+            data = json.loads(self.keys.open(row.private_jwk_sealed, _aad(row.kid)))
+            self._imported[row.kid] = RSAKey.import_key(data)
+        return self._imported[row.kid]
 
     async def keyring(self, db: AsyncSession) -> Keyring:
         since = datetime.now(UTC) - DECRYPTION_OVERLAP

@@ -25,7 +25,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kluis.db import insert_unless_exists
-from kluis.text import N_
 
 # Events that concern no identified person (a refused login before we knew who) belong to
 # the platform's own history.
@@ -73,8 +72,6 @@ class Actor:
     def with_identity(self, id: uuid.UUID, label: str) -> Actor:
         return Actor(label=label, id=id, ip=self.ip, user_agent=self.user_agent)
 
-
-SYSTEM = Actor(label=N_("platform"))
 
 # What the history page calls each action; every domain adds its own (message ids).
 ACTION_LABELS: dict[str, str] = {}

@@ -7,10 +7,11 @@ import re
 from playwright.sync_api import Page, expect
 
 from tests.support import files
+from tests.support.login import JAN
 
 
 def log_in(page: Page) -> None:
-    page.goto("/auth/login/itsme?login_hint=85073003328")
+    page.goto(f"/auth/login/itsme?login_hint={JAN}")
     expect(page).to_have_url(re.compile(r"/home$"))
 
 

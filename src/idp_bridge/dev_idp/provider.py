@@ -35,6 +35,8 @@ from joserfc.jwk import KeySet, RSAKey
 from stdnum.exceptions import ValidationError
 
 from idp_bridge.oidc import BACKCHANNEL_EVENT, JWE_ALGORITHMS
+from idp_bridge.oidc.documents import tls_context
+from idp_bridge.oidc.jose import encrypt_to
 from kluis.demo import Demo, DemoCitizen
 from kluis.settings import Settings
 
@@ -123,7 +125,7 @@ class DevIdentityProvider:
     # -- helpers ------------------------------------------------------------------------
 
     async def rp_keys(self) -> KeySet:
-        async with httpx.AsyncClient(timeout=5.0) as http:
+        async with httpx.AsyncClient(timeout=5.0, verify=tls_context()) as http:
             return KeySet.import_key_set((await http.get(self.rp_jwks_uri)).json())
 
     def person_for(self, digits: str) -> DemoCitizen:
@@ -238,15 +240,7 @@ class DevIdentityProvider:
 
     async def encrypt_for_client(self, signed: str) -> str:
         targets = [k for k in (await self.rp_keys()).keys if k.get("use") == "enc"]
-        header = {
-            "alg": "RSA-OAEP-256",
-            "enc": "A128CBC-HS256",
-            "cty": "JWT",
-            "kid": targets[0].kid,
-        }
-        return jwe.encrypt_compact(
-            header, signed, targets[0], registry=jwe.JWERegistry(algorithms=JWE_ALGORITHMS)
-        )
+        return encrypt_to(targets[0], signed)
 
     def person_claims(self, grant: Grant) -> dict[str, Any]:
         p = grant.person

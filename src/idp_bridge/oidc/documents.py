@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import ssl
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +18,13 @@ METADATA_TTL = 3600.0
 # A JWKS is refetched on an unknown `kid` at most this often, so a flood of forged tokens
 # cannot turn the platform into a load generator against the provider.
 JWKS_REFETCH_INTERVAL = 10.0
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """httpx's default TLS settings, made once: loading the CA bundle costs ~50 ms, which
+    every new client would otherwise pay on each call to a provider."""
+    return httpx.create_ssl_context()
 
 
 class ProviderDocuments:
@@ -35,7 +44,7 @@ class ProviderDocuments:
         self._jwks_at = 0.0
 
     def http(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(timeout=10.0, transport=self._transport)
+        return httpx.AsyncClient(timeout=10.0, transport=self._transport, verify=tls_context())
 
     async def get_json(self, url: str) -> dict[str, Any]:
         try:

@@ -38,7 +38,6 @@ class OIDCProvider:
         name: str,
         config: ProviderSettings,
         *,
-        redirect_uri: str,
         clock: Callable[[], float] = time.time,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
@@ -46,7 +45,6 @@ class OIDCProvider:
         self.config = config
         self.label = config.label
         self.min_loa = config.min_loa
-        self.redirect_uri = redirect_uri
         self._clock = clock
         self._transport = transport
         self.documents = ProviderDocuments(config.discovery_url, clock=clock, transport=transport)

@@ -112,8 +112,10 @@ class Sessions:
             roles = await self.hooks.roles_for(db, person.nrn_index)
         return CurrentSession(session=session, person=person, roles=tuple(roles))
 
-    async def logout(self, db: AsyncSession, current: CurrentSession, actor: Actor) -> str | None:
-        """End the session here; return the provider's end-session URL, if it has one."""
+    async def end(
+        self, db: AsyncSession, current: CurrentSession, actor: Actor
+    ) -> WebSession | None:
+        """End the session here, in the person's history; None if it had ended already."""
         session = await db.get(WebSession, current.session.id)
         if session is None or session.ended_at is not None:
             return None
@@ -126,6 +128,13 @@ class Sessions:
             detail={"reason": "logout", "provider": session.provider},
         )
         await db.commit()
+        return session
+
+    async def logout(self, db: AsyncSession, current: CurrentSession, actor: Actor) -> str | None:
+        """End the session; return the provider's end-session URL, if it has one."""
+        session = await self.end(db, current, actor)
+        if session is None:
+            return None
         provider = self.providers.get(session.provider)
         if provider is None:
             return None

@@ -8,11 +8,11 @@ import httpx
 from sqlalchemy import func, select
 
 from idp_bridge.models import Person, ProviderLink
-from tests.support.login import callback_url
+from tests.support.login import JAN, callback_url
 
 
 async def test_a_state_used_by_racing_callbacks_logs_in_once(server, browser_client):
-    url = await callback_url(browser_client, login_hint="85073003328")
+    url = await callback_url(browser_client, login_hint=JAN)
 
     responses = await asyncio.gather(*(browser_client.get(url) for _ in range(6)))
 

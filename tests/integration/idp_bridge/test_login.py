@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+
 import httpx
 import pytest
 from sqlalchemy import func, select
 
 from idp_bridge.models import Person, ProviderLink, WebSession
 from kluis.audit import PLATFORM_SUBJECT, HistoryEvent
+from kluis.db import metadata
 from tests.conftest import LiveServer
+from tests.support import files
 from tests.support.login import JAN, MARIE, MINOR, bis_number, callback_url, choose, csrf, login
+from tests.support.vault import upload
 
 
 async def platform_refusals(server: LiveServer) -> list[dict[str, str]]:
@@ -106,6 +111,30 @@ async def test_nrn_is_stored_only_sealed_and_indexed(server, browser_client):
         person = await db.scalar(select(Person))
     assert JAN.encode() not in person.nrn_sealed
     assert JAN not in person.nrn_index
+
+
+async def test_the_nrn_is_in_no_table_and_no_log(server, browser_client, caplog):
+    # Both flavours (itsme; FAS puts the NRN in the ID token itself), a logout at the
+    # provider, a document, the history: then every column of every table, and every log
+    # line, must be free of the number, in any of its spellings.
+    caplog.set_level(logging.DEBUG)
+    for provider in ("fas", "itsme"):
+        assert (await choose(browser_client, JAN, provider=provider)).url.path == "/home"
+        assert (await browser_client.get("/api/v1/me")).status_code == 200
+        await browser_client.post("/auth/logout", headers=csrf(browser_client))
+    await choose(browser_client, JAN)
+    assert (await upload(browser_client, "akte.pdf", files.pdf())).status_code == 201
+    assert (await browser_client.get("/api/v1/history")).status_code == 200
+
+    spellings = (JAN, "85.07.30-033.28", "850730-033-28")
+    async with server.sessions() as db:
+        for table in metadata.sorted_tables:
+            for row in (await db.execute(select(table))).all():
+                for value in row:
+                    text = value.decode("latin-1") if isinstance(value, bytes) else str(value)
+                    assert not [s for s in spellings if s in text], table.name
+    assert "relying_party_keys" in caplog.text  # the server's own SQL log is captured too
+    assert not [s for s in spellings if s in caplog.text]
 
 
 async def test_a_new_session_id_at_every_login(server, browser_client):

@@ -45,12 +45,11 @@ async def test_profile_changes_need_the_csrf_token(server, browser_client):
 async def test_api_without_a_session_answers_problem_json(server, browser_client):
     response = await browser_client.get("/api/v1/me")
     assert response.status_code == 401
-    assert response.json() == {
-        "type": "login-required",
-        "title": response.json()["title"],
-        "status": 401,
-        "detail": response.json()["detail"],
-    }
+    problem = response.json()
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert set(problem) == {"type", "title", "status", "detail"}
+    assert (problem["type"], problem["status"]) == ("login-required", 401)
+    assert problem["title"] and problem["detail"]
 
 
 async def test_openapi_document_lists_the_api(server, browser_client):

@@ -14,7 +14,6 @@ import hmac
 import json
 import tomllib
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -269,12 +268,12 @@ def clock() -> Clock:
 
 @pytest.fixture
 def itsme(op: FakeOP, clock: Clock) -> OIDCProvider:
-    return OIDCProvider("itsme", itsme_settings(), redirect_uri=REDIRECT_URI, clock=clock)
+    return OIDCProvider("itsme", itsme_settings(), clock=clock)
 
 
 @pytest.fixture
 def plain(op: FakeOP, clock: Clock) -> OIDCProvider:
-    return OIDCProvider("plain", plain_settings(), redirect_uri=REDIRECT_URI, clock=clock)
+    return OIDCProvider("plain", plain_settings(), clock=clock)
 
 
 async def refused_id_token(provider: OIDCProvider, token: str, nonce: str = NONCE) -> LoginRefused:
@@ -1116,7 +1115,6 @@ async def test_rp_init_logout_provider_unreachable(itsme: OIDCProvider, op: Fake
 def test_itsme_profile_is_the_shipped_one() -> None:
     # Guards the fixture: the tests above exercise the real itsme profile.
     settings = itsme_settings()
-    assert Path(CONFIG_DIR / "providers" / "itsme.toml").is_file()
     assert settings.client_auth == "private_key_jwt"
     assert settings.request_object == "signed+encrypted"
     assert settings.id_token_encrypted and settings.userinfo_encrypted
