@@ -48,6 +48,13 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
+def report_ratio(name: str, ratio: float, target: float, *, at_most: bool = False) -> None:
+    """The last line of a benchmark: the ratio against its target from issue 3."""
+    met = ratio <= target if at_most else ratio >= target
+    sign = "<=" if at_most else ">="
+    print(f"ratio {name} = {ratio:.2f} (target {sign} {target}: {'met' if met else 'NOT met'})")
+
+
 def _command(*args: str) -> str:
     try:
         out = subprocess.run(args, capture_output=True, text=True, check=False, timeout=10)  # noqa: S603

@@ -4,8 +4,8 @@
 
 The project's code is not changed: its functions are wrapped at start-up, in this process
 only. One JSON line per upload: seconds spent waiting for the request body, in the clamd
-sends, in the encrypted writes, in each chunk's send+write pair, waiting for the verdict
-after the last byte, committing the fragments (flush + fsync + rename) and recording the
+sends, in the encrypted writes (these three overlap: the upload is a pipeline), waiting for
+the verdict after the last byte, committing the fragments (flush + fsync + rename) and recording the
 row. `stream` is the time from the first to the last chunk; `total` the whole upload.
 """
 
@@ -64,17 +64,6 @@ async def _timed_chunks(chunks: Any) -> AsyncIterator[Any]:
         yield item
 
 
-original_gather = services.asyncio.gather
-
-
-async def timed_gather(*aws: Any, **kwargs: Any) -> Any:
-    started = time.perf_counter()
-    try:
-        return await original_gather(*aws, **kwargs)
-    finally:
-        current["chunk_pair"] += time.perf_counter() - started
-
-
 def write_trace(stages: dict[str, float]) -> None:
     with open(TRACE, "a") as out:
         out.write(json.dumps({k: round(v, 4) for k, v in stages.items()}) + "\n")
@@ -94,19 +83,13 @@ async def traced_upload(self: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 def install() -> None:
-    # The re-cutting of the body into chunks, under whichever name this version has.
-    name = "_chunks" if hasattr(services, "_chunks") else "chunks"
-    setattr(services, name, traced(getattr(services, name)))
+    services.chunks = traced(services.chunks)
     services.Documents.upload = traced_upload
     services.Documents._record = timed("record", services.Documents._record)
     scanner.ClamdSession.send = timed("clamd_send", scanner.ClamdSession.send)
     scanner.ClamdSession.verdict = timed("verdict", scanner.ClamdSession.verdict)
     engine.DocumentWriter.write = timed("seal_and_write", engine.DocumentWriter.write)
     engine.DocumentWriter.commit = timed("commit", engine.DocumentWriter.commit)
-    proxy = type(services.asyncio)("asyncio_timed")
-    proxy.__dict__.update(services.asyncio.__dict__)
-    proxy.gather = timed_gather  # type: ignore[attr-defined]
-    services.asyncio = proxy  # type: ignore[assignment]
 
 
 if __name__ == "__main__":

@@ -182,8 +182,7 @@ async def run(args: argparse.Namespace) -> None:
     print()
     print(f"median kluis:     {k:.3f} s ({args.size_mib / k:.1f} MiB/s)")
     print(f"median copyparty: {p:.3f} s ({args.size_mib / p:.1f} MiB/s)")
-    print(f"ratio copyparty / kluis = {ratio:.2f} (target >= {TARGET}: ", end="")
-    print("met)" if ratio >= TARGET else "NOT met)")
+    c.report_ratio("copyparty / kluis", ratio, TARGET)
 
 
 def main() -> None:

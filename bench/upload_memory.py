@@ -100,8 +100,7 @@ async def run(args: argparse.Namespace) -> None:
     print(f"median peak RSS, {args.small_mib} MiB upload: {small / mib:.1f} MiB")
     print(f"median peak RSS, {args.large_mib} MiB upload: {large / mib:.1f} MiB")
     print(f"(VmHWM medians: {hwm_small / mib:.1f} MiB and {hwm_large / mib:.1f} MiB)")
-    print(f"ratio large / small = {ratio:.2f} (target <= {TARGET}: ", end="")
-    print("met)" if ratio <= TARGET else "NOT met)")
+    c.report_ratio("large / small", ratio, TARGET, at_most=True)
 
 
 def main() -> None:

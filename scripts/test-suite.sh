@@ -40,7 +40,7 @@ as_pg "$pg_bin/createdb" -h 127.0.0.1 -p "$pg_port" -U kluis kluis_test
 status=0
 echo "== the suite on SQLite"
 KLUIS_TEST_DATABASE=sqlite .venv/bin/pytest -q "$@" || status=$?
-echo "== the suite on PostgreSQL"
+echo "== the tests that reach the database, again on PostgreSQL"
 KLUIS_TEST_DATABASE="postgresql+asyncpg://kluis@127.0.0.1:$pg_port/kluis_test" \
-  .venv/bin/pytest -q "$@" || status=$?
+  .venv/bin/pytest -q -m database "$@" || status=$?
 exit $status
