@@ -38,9 +38,9 @@ from kluis.web import (
     template_config,
 )
 from kluis.web.i18n import language_middleware
-from vault import Documents, build_documents
-from vault.pages import VaultPages
-from vault.routes import DocumentController
+from vault import Contacts, Documents, Shares, build_documents
+from vault.pages import SharingPages, VaultPages
+from vault.routes import ContactController, DocumentController, ShareController
 
 MODEL_MODULES = ("kluis.audit", "idp_bridge.models", "vault.models", "acts.models")
 TEMPLATE_PACKAGES = ("idp_bridge", "vault")
@@ -79,6 +79,8 @@ class Platform:
     hooks: Hooks
     identity: Identity
     documents: Documents
+    contacts: Contacts
+    shares: Shares
     register: NotaryRegister
     dev_idp: DevIdentityProvider | None
 
@@ -95,6 +97,8 @@ def build_platform(settings: Settings) -> Platform:
         if settings.dev_idp
         else None
     )
+    documents = build_documents(settings, keys)
+    contacts = Contacts()
     return Platform(
         settings=settings,
         keys=keys,
@@ -102,7 +106,9 @@ def build_platform(settings: Settings) -> Platform:
         session_maker=database.session_maker(engine),
         hooks=hooks,
         identity=identity,
-        documents=build_documents(settings, keys),
+        documents=documents,
+        contacts=contacts,
+        shares=Shares(documents, contacts),
         register=register,
         dev_idp=dev_idp,
     )
@@ -131,7 +137,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         MeController,
         PagesController,
         DocumentController,
+        ContactController,
+        ShareController,
         VaultPages,
+        SharingPages,
         jwks,
         static_files(),
     ]
@@ -150,6 +159,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "sessions": constant(platform.identity.sessions),
             "people": constant(platform.identity.people),
             "documents": constant(platform.documents),
+            "contacts": constant(platform.contacts),
+            "shares": constant(platform.shares),
             "register": constant(platform.register),
             "dev_idp": constant(platform.dev_idp),
         },

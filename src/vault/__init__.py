@@ -7,7 +7,7 @@ from kluis.settings import Settings
 from vault.interfaces import Scanner
 from vault.models import Document
 from vault.scanner import scanner_from
-from vault.services import Documents
+from vault.services import Contacts, Documents, Shares
 from vault.storage import StorageEngine, location_from
 
 
@@ -21,4 +21,4 @@ def build_documents(
     return Documents(settings, keys, engine, scanner or scanner_from(settings))
 
 
-__all__ = ["Document", "Documents", "build_documents"]
+__all__ = ["Contacts", "Document", "Documents", "Shares", "build_documents"]

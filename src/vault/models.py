@@ -6,8 +6,20 @@ import uuid
 
 from advanced_alchemy.base import UUIDAuditBase
 from advanced_alchemy.types import GUID
-from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
+
+from vault.domain import SHARE_WHEN
 
 
 class VaultQuota(UUIDAuditBase):
@@ -44,3 +56,58 @@ class Document(UUIDAuditBase):
     chunk_count: Mapped[int] = mapped_column(Integer)
     fragments_needed: Mapped[int] = mapped_column(Integer)
     fragments_total: Mapped[int] = mapped_column(Integer)
+    # "upload", or "copy" of a document someone shared: then `origin_label` names them.
+    origin: Mapped[str] = mapped_column(String(10), default="upload", server_default="upload")
+    origin_label: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class ContactInvitation(UUIDAuditBase):
+    """An invitation to become contacts, addressed to an e-mail address. It reaches whoever
+    confirms that address, now or after a first login later on."""
+
+    __tablename__ = "contact_invitations"
+
+    inviter_id: Mapped[uuid.UUID] = mapped_column(
+        GUID, ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str] = mapped_column(String(320), index=True)  # case-folded
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    answered_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        GUID, ForeignKey("people.id", ondelete="SET NULL"), nullable=True
+    )
+
+
+class Contact(UUIDAuditBase):
+    """One side of a contact: `owner` has `person` in their list. Accepting an invitation
+    writes both sides; removing a contact removes both."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (UniqueConstraint("owner_id", "person_id"),)
+
+    owner_id: Mapped[uuid.UUID] = mapped_column(GUID, ForeignKey("people.id", ondelete="CASCADE"))
+    person_id: Mapped[uuid.UUID] = mapped_column(
+        GUID, ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
+
+
+class Share(UUIDAuditBase):
+    """A document of `owner` given to `recipient`, a contact: now, or at the owner's death."""
+
+    __tablename__ = "shares"
+    __table_args__ = (
+        UniqueConstraint("document_id", "recipient_id"),
+        CheckConstraint(
+            f"takes_effect IN ({', '.join(repr(w) for w in SHARE_WHEN)})", name="takes_effect"
+        ),
+    )
+
+    document_id: Mapped[uuid.UUID] = mapped_column(
+        GUID, ForeignKey("documents.id", ondelete="CASCADE")
+    )
+    owner_id: Mapped[uuid.UUID] = mapped_column(
+        GUID, ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
+    recipient_id: Mapped[uuid.UUID] = mapped_column(
+        GUID, ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
+    takes_effect: Mapped[str] = mapped_column(String(10))  # SHARE_WHEN

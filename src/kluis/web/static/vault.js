@@ -1,5 +1,5 @@
-// The vault page: one streamed upload per file, each with its own progress and message,
-// and a confirmation before deleting. The API answers refusals as problem+json with a
+// The vault page: one streamed upload per file, each with its own progress and message.
+// The API answers refusals as problem+json with a
 // localized title.
 (function () {
   "use strict";
@@ -91,11 +91,5 @@
     event.preventDefault();
     zone.classList.remove("dragging");
     uploadAll(Array.from(event.dataTransfer.files));
-  });
-
-  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
-    form.addEventListener("submit", function (event) {
-      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
-    });
   });
 })();

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -42,6 +42,8 @@ def document_out(document: Document) -> DocumentOut:
         categories=document.categories,
         labels=document.labels,
         created_at=document.created_at,
+        origin=document.origin,
+        origin_label=document.origin_label,
     )
 
 
@@ -68,6 +70,33 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     if start > end or start >= size:
         raise RangeNotSatisfiable()
     return start, end
+
+
+async def download(
+    request: Request[Any, Any, Any],
+    document: Document,
+    open_stream: Callable[[int, int], Awaitable[AsyncIterator[bytes]]],
+) -> Response[Any]:
+    """A document's bytes as a download, honouring one `Range`; `open_stream(start, end)`
+    records the download and gives the decrypted bytes."""
+    wanted = parse_range(request.headers.get("range"), document.size)
+    start, end = wanted or (0, max(document.size - 1, 0))
+    stream = await open_stream(start, end)
+    headers = {
+        "content-length": str(end - start + 1 if document.size else 0),
+        "accept-ranges": "bytes",
+        "etag": f'"{document.sha256}"',
+        # Always a download, never rendered here: an uploaded HTML or SVG runs nothing.
+        "content-disposition": f"attachment; filename*=UTF-8''{quote(document.name)}",
+    }
+    if wanted:
+        headers["content-range"] = f"bytes {start}-{end}/{document.size}"
+    return Stream(
+        stream,
+        media_type=document.media_type,
+        headers=headers,
+        status_code=206 if wanted else 200,
+    )
 
 
 class DocumentController(Controller):
@@ -164,23 +193,10 @@ class DocumentController(Controller):
     ) -> Response[Any]:
         """The file, streamed and decrypted on the way out; one `Range` is honoured."""
         document = await documents.get(db, current(request).person, document_id)
-        wanted = parse_range(request.headers.get("range"), document.size)
-        start, end = wanted or (0, max(document.size - 1, 0))
-        stream = await documents.content(db, document, request_actor(request), start, end)
-        headers = {
-            "content-length": str(end - start + 1 if document.size else 0),
-            "accept-ranges": "bytes",
-            "etag": f'"{document.sha256}"',
-            # Always a download, never rendered here: an uploaded HTML or SVG runs nothing.
-            "content-disposition": f"attachment; filename*=UTF-8''{quote(document.name)}",
-        }
-        if wanted:
-            headers["content-range"] = f"bytes {start}-{end}/{document.size}"
-        return Stream(
-            stream,
-            media_type=document.media_type,
-            headers=headers,
-            status_code=206 if wanted else 200,
+        return await download(
+            request,
+            document,
+            lambda start, end: documents.content(db, document, request_actor(request), start, end),
         )
 
     @get("/usage")

@@ -1,11 +1,11 @@
-"""The citizen's documents: upload in one streaming pass, list, read, change, delete."""
+"""The citizen's documents: upload in one streaming pass, list, read, change, copy, delete."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,7 +28,7 @@ from vault.domain import (
     clean_name,
 )
 from vault.interfaces import Scanner, ScanSession, Verdict
-from vault.models import Document, VaultQuota
+from vault.models import Document, Share, VaultQuota
 from vault.scanner import ScanStopped
 from vault.storage import DocumentWriter, Manifest, StorageEngine, crypto
 from vault.streaming import Stage, chunks
@@ -133,23 +133,15 @@ class Documents:
             except BaseException:
                 await asyncio.shield(self._discard(document_id, writer, scan))
                 raise
-            try:
-                document = await self._record(
-                    db,
-                    owner,
-                    document_id,
-                    data_key,
-                    name,
-                    categories,
-                    labels,
-                    digest,
-                    media_type,
-                    manifest,
-                    actor,
-                )
-            except BaseException:
-                await asyncio.shield(self.engine.delete(document_id))
-                raise
+            document = Document(
+                id=document_id,
+                name=name,
+                sha256=digest,
+                media_type=media_type,
+                categories=categories,
+                labels=labels,
+            )
+            await self._record(db, owner, document, data_key, manifest, actor)
         except AppError as refusal:
             await self._record_refusal(db, owner, shown_name, refusal, actor)
             raise
@@ -220,59 +212,113 @@ class Documents:
         return digest.hexdigest(), media_type
 
     async def _discard(
-        self, document_id: uuid.UUID, writer: DocumentWriter | None, scan: ScanSession
+        self, document_id: uuid.UUID, writer: DocumentWriter | None, scan: ScanSession | None
     ) -> None:
         if writer is not None:
             await writer.abort()
         await self.engine.delete(document_id)
-        await scan.abort()
+        if scan is not None:
+            await scan.abort()
 
     async def _record(
         self,
         db: AsyncSession,
         owner: Person,
-        document_id: uuid.UUID,
+        document: Document,
         data_key: bytes,
-        name: str,
-        categories: list[str],
-        labels: list[str],
-        digest: str,
-        media_type: str,
         manifest: Manifest,
         actor: Actor,
+        *,
+        action: str = "vault:document:uploaded",
+        detail: dict[str, str] | None = None,
+        also: Callable[[Document], Awaitable[None]] | None = None,
+    ) -> None:
+        """Commit the row of a document whose fragments are stored, with its history event
+        and whatever `also` records; on any failure the fragments go."""
+        try:
+            # Lock the owner first (a no-op write): two uploads finishing at once see each
+            # other's size, on PostgreSQL and on SQLite alike.
+            await db.execute(update(Person).where(Person.id == owner.id).values(id=Person.id))
+            used, quota = await self.space(db, owner.id)
+            if used + manifest.size > quota:
+                raise QuotaExceeded()
+            document.owner_id = owner.id
+            document.size = manifest.size
+            document.search_text = _search_text(document.name, document.categories, document.labels)
+            document.wrapped_key = self.keys.seal(data_key, _key_aad(document.id))
+            document.chunk_bytes = manifest.chunk_bytes
+            document.chunk_count = manifest.chunk_count
+            document.fragments_needed = manifest.k
+            document.fragments_total = manifest.n
+            db.add(document)
+            await audit.record(
+                db,
+                subject_id=owner.id,
+                action=action,
+                actor=actor,
+                target=document.name,
+                detail={"document": str(document.id), "size": manifest.size, **(detail or {})},
+            )
+            if also is not None:
+                await also(document)
+            await db.commit()
+        except BaseException:
+            await asyncio.shield(self.engine.delete(document.id))
+            raise
+
+    async def copy(
+        self,
+        db: AsyncSession,
+        source: Document,
+        owner: Person,
+        *,
+        origin: str,
+        origin_label: str,
+        actor: Actor,
+        also: Callable[[Document], Awaitable[None]] | None = None,
     ) -> Document:
-        # Lock the owner first (a no-op write): two uploads finishing at once see each
-        # other's size, on PostgreSQL and on SQLite alike.
-        await db.execute(update(Person).where(Person.id == owner.id).values(id=Person.id))
-        used, quota = await self.space(db, owner.id)
-        if used + manifest.size > quota:
-            raise QuotaExceeded()
-        document = Document(
-            id=document_id,
-            owner_id=owner.id,
-            name=name,
-            size=manifest.size,
-            sha256=digest,
-            media_type=media_type,
-            categories=categories,
-            labels=labels,
-            search_text=_search_text(name, categories, labels),
-            wrapped_key=self.keys.seal(data_key, _key_aad(document_id)),
-            chunk_bytes=manifest.chunk_bytes,
-            chunk_count=manifest.chunk_count,
-            fragments_needed=manifest.k,
-            fragments_total=manifest.n,
-        )
-        db.add(document)
-        await audit.record(
-            db,
-            subject_id=owner.id,
-            action="vault:document:uploaded",
-            actor=actor,
-            target=name,
-            detail={"document": str(document_id), "size": manifest.size},
-        )
-        await db.commit()
+        """A copy of `source` in `owner`'s vault, under a data key of its own and counted
+        against their quota. It was scanned when it first came in, so it is not again."""
+        try:
+            used, quota = await self.space(db, owner.id)
+            if used + source.size > quota:
+                raise QuotaExceeded()
+            await db.commit()  # hold no transaction while the content is copied
+            document_id, data_key = uuid.uuid4(), crypto.new_data_key()
+            writer = await self.engine.writer(document_id, data_key)
+            try:
+                plain = self.engine.read(manifest_of(source), source.id, self.unwrap_key(source))
+                async for chunk, last in chunks(plain, self.engine.layout.chunk_bytes):
+                    await writer.write(chunk, last=last)
+                await writer.flush()
+                manifest = await writer.commit()
+            except BaseException:
+                await asyncio.shield(self._discard(document_id, writer, None))
+                raise
+            document = Document(
+                id=document_id,
+                name=source.name,
+                sha256=source.sha256,
+                media_type=source.media_type,
+                categories=list(source.categories),
+                labels=[],  # labels are the owner's own words
+                origin=origin,
+                origin_label=origin_label,
+            )
+            await self._record(
+                db,
+                owner,
+                document,
+                data_key,
+                manifest,
+                actor,
+                action="vault:document:copied",
+                detail={"from": origin_label},
+                also=also,
+            )
+        except AppError as refusal:
+            await self._record_refusal(db, owner, source.name, refusal, actor)
+            raise
         return document
 
     async def _record_refusal(
@@ -364,7 +410,23 @@ class Documents:
     ) -> None:
         """Crypto-shred (the wrapped key goes with the row), then remove the fragments."""
         document = await self.get(db, owner, document_id)
-        await db.delete(document)
+        recipients = (
+            await db.scalars(
+                select(Share.recipient_id).where(
+                    Share.document_id == document.id, Share.takes_effect == "now"
+                )
+            )
+        ).all()
+        await db.delete(document)  # its shares go with it (foreign key)
+        for recipient_id in recipients:
+            await audit.record(
+                db,
+                subject_id=recipient_id,
+                action="vault:share:revoked",
+                actor=actor,
+                target=document.name,
+                detail={"owner": owner.full_name, "reason": "deleted"},
+            )
         await audit.record(
             db,
             subject_id=owner.id,
@@ -384,8 +446,7 @@ class Documents:
         start: int = 0,
         end: int | None = None,
     ) -> AsyncIterator[bytes]:
-        """The bytes [start, end] of a document `get` gave its owner, decrypted as they
-        stream out; the download is recorded first."""
+        """The bytes [start, end] of a document `get` gave its owner; recorded first."""
         await audit.record(
             db,
             subject_id=document.owner_id,
@@ -395,6 +456,12 @@ class Documents:
             detail={"document": str(document.id)},
         )
         await db.commit()
+        return self.stream(document, start, end)
+
+    def stream(
+        self, document: Document, start: int = 0, end: int | None = None
+    ) -> AsyncIterator[bytes]:
+        """The bytes [start, end], decrypted as they stream out. Callers check access."""
         return self.engine.read(
             manifest_of(document), document.id, self.unwrap_key(document), start, end
         )

@@ -19,7 +19,7 @@ from idp_bridge import current, request_actor, requires_login
 from kluis.audit import ACTION_LABELS
 from kluis.text import N_
 from vault.domain import CATEGORIES, extension_of
-from vault.services import Documents
+from vault.services import Contacts, Documents, Shares
 
 CATEGORY_LABELS = {
     "personal-info": N_("Personal information"),
@@ -42,6 +42,7 @@ ACTION_LABELS.update(
         "vault:quota:changed": N_("Storage space changed"),
     }
 )
+WHEN_LABELS = {"now": N_("Now"), "at_death": N_("At my death")}
 UNITS = ("B", "KB", "MB", "GB", "TB")
 
 
@@ -66,6 +67,8 @@ class VaultPages(Controller):
         request: Request[Any, Any, Any],
         db: NamedDependency[AsyncSession],
         documents: NamedDependency[Documents],
+        contacts: NamedDependency[Contacts],
+        shares: NamedDependency[Shares],
         category: FromQuery[str | None] = None,
         label: FromQuery[str | None] = None,
         q: FromQuery[str | None] = None,
@@ -87,6 +90,9 @@ class VaultPages(Controller):
                 "filters": {"category": category or "", "label": label or "", "q": q or ""},
                 "max_upload": documents.settings.vault.max_upload_bytes,
                 "extension_of": extension_of,
+                "contacts": await contacts.list(db, person),
+                "shares": await shares.by_document(db, person),
+                "when_labels": WHEN_LABELS,
             },
         )
 
