@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from acts.domain import check_role, parse_enterprise_number
@@ -53,6 +54,29 @@ class NotaryRegister:
 
     async def offices(self, db: AsyncSession) -> Sequence[NotaryOffice]:
         return (await db.execute(select(NotaryOffice).order_by(NotaryOffice.name))).scalars().all()
+
+    async def search(
+        self, db: AsyncSession, q: str | None, limit: int = 25
+    ) -> Sequence[NotaryOffice]:
+        """Offices whose name or municipality holds every word of `q`."""
+        query = select(NotaryOffice)
+        for word in (q or "").lower().split()[:5]:
+            query = query.where(
+                func.lower(NotaryOffice.name).contains(word, autoescape=True)
+                | func.lower(func.coalesce(NotaryOffice.municipality, "")).contains(
+                    word, autoescape=True
+                )
+            )
+        return (await db.scalars(query.order_by(NotaryOffice.name).limit(limit))).all()
+
+    async def office(self, db: AsyncSession, office_id: uuid.UUID) -> NotaryOffice:
+        office = await db.get(NotaryOffice, office_id)
+        if office is None:
+            raise NotFound("This notary office is not registered.", type="office-not-found")
+        return office
+
+    async def office_name(self, db: AsyncSession, office_id: uuid.UUID) -> str | None:
+        return await db.scalar(select(NotaryOffice.name).where(NotaryOffice.id == office_id))
 
     async def office_by_number(self, db: AsyncSession, enterprise_number: str) -> NotaryOffice:
         number = parse_enterprise_number(enterprise_number)

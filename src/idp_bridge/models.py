@@ -35,6 +35,8 @@ class Person(UUIDAuditBase):
     email_verified: Mapped[bool] = mapped_column(Boolean, default=False)
     language: Mapped[str] = mapped_column(String(5), default="nl")
     notifications: Mapped[dict[str, bool]] = mapped_column(JSON, default=dict)
+    # The reference notary office, from the notary register (a layer above: no foreign key).
+    preferred_office_id: Mapped[uuid.UUID | None] = mapped_column(GUID, nullable=True)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
 
     @property

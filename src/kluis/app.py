@@ -15,7 +15,8 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from acts import NotaryRegister
+from acts import NotaryRegister, OfficeVault, Seals
+from acts.routes import OfficeController, OfficeVaultController, seal_keys
 from idp_bridge import Identity, build_identity
 from idp_bridge.dev_idp import DevIdentityProvider, DevIdentityProviderController
 from idp_bridge.routes import (
@@ -82,6 +83,8 @@ class Platform:
     contacts: Contacts
     shares: Shares
     register: NotaryRegister
+    seals: Seals
+    office_vault: OfficeVault
     dev_idp: DevIdentityProvider | None
 
 
@@ -90,14 +93,19 @@ def build_platform(settings: Settings) -> Platform:
     keys = key_provider_from(settings)
     engine = database.create_engine(settings)
     register = NotaryRegister(keys)
-    hooks = Hooks(role_resolvers=[register.roles_for])
+    seals = Seals(keys)
+    hooks = Hooks(
+        role_resolvers=[register.roles_for],
+        seal_checker=seals.check,
+        office_lookup=register.office_name,
+    )
     identity = build_identity(settings, keys, hooks)
     dev_idp = (
         DevIdentityProvider(settings, load_demo(settings.path(settings.demo_file)))
         if settings.dev_idp
         else None
     )
-    documents = build_documents(settings, keys)
+    documents = build_documents(settings, keys, hooks)
     contacts = Contacts()
     return Platform(
         settings=settings,
@@ -110,6 +118,8 @@ def build_platform(settings: Settings) -> Platform:
         contacts=contacts,
         shares=Shares(documents, contacts),
         register=register,
+        seals=seals,
+        office_vault=OfficeVault(documents, register, seals, identity.people),
         dev_idp=dev_idp,
     )
 
@@ -141,6 +151,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ShareController,
         VaultPages,
         SharingPages,
+        OfficeController,
+        OfficeVaultController,
+        seal_keys,
         jwks,
         static_files(),
     ]
@@ -162,6 +175,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "contacts": constant(platform.contacts),
             "shares": constant(platform.shares),
             "register": constant(platform.register),
+            "seals": constant(platform.seals),
+            "office_vault": constant(platform.office_vault),
             "dev_idp": constant(platform.dev_idp),
         },
         middleware=[

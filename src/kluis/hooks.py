@@ -21,13 +21,35 @@ class Role:
     scope_label: str | None = None
 
 
+@dataclass(frozen=True)
+class SealStatus:
+    """A checked office seal: who sealed the document, and whether the seal holds."""
+
+    office_name: str | None
+    verified: bool
+
+
 # Given a person's NRN blind index, the roles a register grants them.
 RoleResolver = Callable[[AsyncSession, str], Awaitable[list[Role]]]
+# Given a seal and the SHA-256 it should cover, what the register's office keys say.
+SealChecker = Callable[[AsyncSession, str, str], Awaitable[SealStatus]]
+# Given an office id, its name, or None when the register has no such office.
+OfficeLookup = Callable[[AsyncSession, uuid.UUID], Awaitable[str | None]]
 
 
 @dataclass
 class Hooks:
     role_resolvers: list[RoleResolver] = field(default_factory=list)
+    seal_checker: SealChecker | None = None
+    office_lookup: OfficeLookup | None = None
+
+    async def check_seal(self, db: AsyncSession, seal: str, sha256: str) -> SealStatus:
+        if self.seal_checker is None:  # no register to ask: nothing can vouch for it
+            return SealStatus(None, False)
+        return await self.seal_checker(db, seal, sha256)
+
+    async def office_name(self, db: AsyncSession, office_id: uuid.UUID) -> str | None:
+        return None if self.office_lookup is None else await self.office_lookup(db, office_id)
 
     async def roles_for(self, db: AsyncSession, nrn_index: str) -> list[Role]:
         roles: list[Role] = []

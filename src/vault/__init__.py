@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
+from kluis.hooks import Hooks
 from kluis.keys import KeyProvider
 from kluis.settings import Settings
 from vault.interfaces import Scanner
 from vault.models import Document
 from vault.scanner import scanner_from
-from vault.services import Contacts, Documents, Shares
+from vault.services import Contacts, Documents, Holder, Shares
 from vault.storage import StorageEngine, location_from
 
 
 def build_documents(
-    settings: Settings, keys: KeyProvider, scanner: Scanner | None = None
+    settings: Settings, keys: KeyProvider, hooks: Hooks, scanner: Scanner | None = None
 ) -> Documents:
     """The vault's documents service over the configured locations and scanner."""
     vault = settings.vault
     locations = [location_from(i, config, settings) for i, config in enumerate(vault.locations)]
     engine = StorageEngine(locations, vault.fragments_needed, vault.chunk_bytes)
-    return Documents(settings, keys, engine, scanner or scanner_from(settings))
+    return Documents(settings, keys, engine, scanner or scanner_from(settings), hooks)
 
 
-__all__ = ["Contacts", "Document", "Documents", "Shares", "build_documents"]
+__all__ = ["Contacts", "Document", "Documents", "Holder", "Shares", "build_documents"]

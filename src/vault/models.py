@@ -39,10 +39,16 @@ class Document(UUIDAuditBase):
     locations, encrypted under `wrapped_key`; deleting the row shreds that key."""
 
     __tablename__ = "documents"
-
-    owner_id: Mapped[uuid.UUID] = mapped_column(
-        GUID, ForeignKey("people.id", ondelete="CASCADE"), index=True
+    __table_args__ = (
+        CheckConstraint("(owner_id IS NULL) <> (office_id IS NULL)", name="one_holder"),
     )
+
+    # A citizen's vault, or else a notary office's (`office_id`: an office of the notary
+    # register, a layer above this one, so no foreign key from here).
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(
+        GUID, ForeignKey("people.id", ondelete="CASCADE"), index=True, nullable=True
+    )
+    office_id: Mapped[uuid.UUID | None] = mapped_column(GUID, index=True, nullable=True)
     name: Mapped[str] = mapped_column(String(255))
     size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
@@ -56,9 +62,19 @@ class Document(UUIDAuditBase):
     chunk_count: Mapped[int] = mapped_column(Integer)
     fragments_needed: Mapped[int] = mapped_column(Integer)
     fragments_total: Mapped[int] = mapped_column(Integer)
-    # "upload", or "copy" of a document someone shared: then `origin_label` names them.
+    # "upload"; "copy" of a document someone shared, or "office" for one a notary office
+    # sent or a citizen sent to one: then `origin_label` names the sender.
     origin: Mapped[str] = mapped_column(String(10), default="upload", server_default="upload")
     origin_label: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # An office's seal over the content's SHA-256 (a JWS), for documents from an office.
+    seal: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    @property
+    def holder_id(self) -> uuid.UUID:
+        """The citizen or office whose document this is (the subject of its history)."""
+        holder = self.owner_id or self.office_id
+        assert holder is not None  # a check constraint
+        return holder
 
 
 class ContactInvitation(UUIDAuditBase):

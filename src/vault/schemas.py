@@ -8,6 +8,13 @@ from datetime import datetime
 import msgspec
 
 
+class SealOut(msgspec.Struct, kw_only=True):
+    """A notary office's seal on a document: who, and whether it was checked sound."""
+
+    office: str | None
+    verified: bool
+
+
 class DocumentOut(msgspec.Struct, kw_only=True):
     id: uuid.UUID
     name: str
@@ -17,9 +24,11 @@ class DocumentOut(msgspec.Struct, kw_only=True):
     categories: list[str]
     labels: list[str]
     created_at: datetime
-    # "upload", or "copy" of a document shared by `origin_label`.
+    # "upload"; "copy" of a document shared by `origin_label`; "office": sent by the
+    # notary office `origin_label`, with its seal.
     origin: str = "upload"
     origin_label: str | None = None
+    seal: SealOut | None = None
 
 
 class DocumentPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -17,10 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from idp_bridge import current, request_actor, requires_login
 from kluis.errors import AppError
+from kluis.hooks import SealStatus
 from kluis.text import N_
 from vault.domain import UploadInterrupted
 from vault.models import Document
-from vault.schemas import DocumentOut, DocumentPatch, Usage
+from vault.schemas import DocumentOut, DocumentPatch, SealOut, Usage
 from vault.services import Documents
 
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -32,7 +33,11 @@ class RangeNotSatisfiable(AppError):
     default_message = N_("This part of the document does not exist.")
 
 
-def document_out(document: Document) -> DocumentOut:
+def seal_out(status: SealStatus | None) -> SealOut | None:
+    return None if status is None else SealOut(office=status.office_name, verified=status.verified)
+
+
+def document_out(document: Document, seal: SealStatus | None = None) -> DocumentOut:
     return DocumentOut(
         id=document.id,
         name=document.name,
@@ -44,10 +49,12 @@ def document_out(document: Document) -> DocumentOut:
         created_at=document.created_at,
         origin=document.origin,
         origin_label=document.origin_label,
+        seal=seal_out(seal),
     )
 
 
-async def _body(request: Request[Any, Any, Any]) -> AsyncIterator[bytes]:
+async def request_body(request: Request[Any, Any, Any]) -> AsyncIterator[bytes]:
+    """The request body as it streams in; a client that goes away interrupts the upload."""
     try:
         async for piece in request.stream():
             yield piece
@@ -76,9 +83,11 @@ async def download(
     request: Request[Any, Any, Any],
     document: Document,
     open_stream: Callable[[int, int], Awaitable[AsyncIterator[bytes]]],
+    seal: SealStatus | None = None,
 ) -> Response[Any]:
     """A document's bytes as a download, honouring one `Range`; `open_stream(start, end)`
-    records the download and gives the decrypted bytes."""
+    records the download and gives the decrypted bytes. A checked seal is named in
+    `x-kluis-seal` (`verified` or `broken`) and `x-kluis-seal-office`."""
     wanted = parse_range(request.headers.get("range"), document.size)
     start, end = wanted or (0, max(document.size - 1, 0))
     stream = await open_stream(start, end)
@@ -89,6 +98,9 @@ async def download(
         # Always a download, never rendered here: an uploaded HTML or SVG runs nothing.
         "content-disposition": f"attachment; filename*=UTF-8''{quote(document.name)}",
     }
+    if seal is not None:
+        headers["x-kluis-seal"] = "verified" if seal.verified else "broken"
+        headers["x-kluis-seal-office"] = quote(seal.office_name or "")
     if wanted:
         headers["content-range"] = f"bytes {start}-{end}/{document.size}"
     return Stream(
@@ -122,7 +134,7 @@ class DocumentController(Controller):
             name=name,
             categories=category or [],
             labels=label or [],
-            body=_body(request),
+            body=request_body(request),
             declared_size=int(length) if length and length.isdigit() else None,
             actor=request_actor(request),
         )
@@ -141,7 +153,7 @@ class DocumentController(Controller):
         found = await documents.list(
             db, current(request).person, category=category, label=label, q=q
         )
-        return [document_out(d) for d in found]
+        return [document_out(d, await documents.seal_status(db, d)) for d in found]
 
     @get("/documents/{document_id:uuid}")
     async def get_document(
@@ -151,7 +163,8 @@ class DocumentController(Controller):
         documents: NamedDependency[Documents],
         document_id: FromPath[uuid.UUID],
     ) -> DocumentOut:
-        return document_out(await documents.get(db, current(request).person, document_id))
+        document = await documents.get(db, current(request).person, document_id)
+        return document_out(document, await documents.seal_status(db, document))
 
     @patch("/documents/{document_id:uuid}")
     async def update_document(
@@ -197,6 +210,7 @@ class DocumentController(Controller):
             request,
             document,
             lambda start, end: documents.content(db, document, request_actor(request), start, end),
+            await documents.seal_status(db, document),
         )
 
     @get("/usage")

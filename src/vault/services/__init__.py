@@ -1,7 +1,7 @@
 """Use cases of the vault: documents, contacts and shares."""
 
 from vault.services.contacts import Contacts
-from vault.services.documents import Documents, manifest_of
+from vault.services.documents import Documents, Holder, manifest_of
 from vault.services.shares import Shares
 
-__all__ = ["Contacts", "Documents", "Shares", "manifest_of"]
+__all__ = ["Contacts", "Documents", "Holder", "Shares", "manifest_of"]

@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +15,7 @@ from idp_bridge import Person
 from kluis import audit
 from kluis.audit import Actor
 from kluis.errors import AppError, Invalid, NotFound
+from kluis.hooks import Hooks, SealStatus
 from kluis.keys import KeyProvider
 from kluis.settings import Settings
 from vault.domain import (
@@ -32,6 +34,23 @@ from vault.models import Document, Share, VaultQuota
 from vault.scanner import ScanStopped
 from vault.storage import DocumentWriter, Manifest, StorageEngine, crypto
 from vault.streaming import Stage, chunks
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Whose documents: a citizen's vault (with a quota) or a notary office's vault.
+    `id` is also the subject of the history events about them."""
+
+    id: uuid.UUID
+    person: Person | None = None
+
+    @classmethod
+    def office(cls, office_id: uuid.UUID) -> Holder:
+        return cls(office_id)
+
+
+def holder_of(owner: Person | Holder) -> Holder:
+    return owner if isinstance(owner, Holder) else Holder(owner.id, owner)
 
 
 def _search_text(name: str, categories: list[str], labels: list[str]) -> str:
@@ -55,12 +74,18 @@ def manifest_of(document: Document) -> Manifest:
 
 class Documents:
     def __init__(
-        self, settings: Settings, keys: KeyProvider, engine: StorageEngine, scanner: Scanner
+        self,
+        settings: Settings,
+        keys: KeyProvider,
+        engine: StorageEngine,
+        scanner: Scanner,
+        hooks: Hooks | None = None,
     ) -> None:
         self.settings = settings
         self.keys = keys
         self.engine = engine
         self.scanner = scanner
+        self.hooks = hooks or Hooks()
 
     async def space(self, db: AsyncSession, owner_id: uuid.UUID) -> tuple[int, int]:
         """(bytes used, quota) of a citizen's vault: the quota is their tier's, if an
@@ -99,7 +124,7 @@ class Documents:
     async def upload(
         self,
         db: AsyncSession,
-        owner: Person,
+        owner: Person | Holder,
         *,
         name: str | None,
         categories: list[str],
@@ -107,16 +132,18 @@ class Documents:
         body: AsyncIterator[bytes],
         declared_size: int | None,
         actor: Actor,
+        also: Callable[[Document], Awaitable[None]] | None = None,
     ) -> Document:
-        """Scan, encrypt and store in one pass; the document exists only if all went well."""
+        """Scan, encrypt and store in one pass; the document exists only if all went well.
+        `also` adds to the transaction that records it (an office's seal)."""
+        holder = holder_of(owner)
         shown_name = (name or "")[:200]
         try:
             name = clean_name(name)
             ext = check_extension(name)
             categories, labels = check_tags(categories, labels)
             limit = self.settings.vault.max_upload_bytes
-            used, quota = await self.space(db, owner.id)
-            room = quota - used
+            room = await self._room(db, holder)
             if declared_size is not None and declared_size > limit:
                 raise FileTooLarge()
             if declared_size is not None and declared_size > room:
@@ -141,9 +168,9 @@ class Documents:
                 categories=categories,
                 labels=labels,
             )
-            await self._record(db, owner, document, data_key, manifest, actor)
+            await self._record(db, holder, document, data_key, manifest, actor, also=also)
         except AppError as refusal:
-            await self._record_refusal(db, owner, shown_name, refusal, actor)
+            await self._record_refusal(db, holder, shown_name, refusal, actor)
             raise
         return document
 
@@ -220,10 +247,18 @@ class Documents:
         if scan is not None:
             await scan.abort()
 
+    async def _room(self, db: AsyncSession, holder: Holder) -> int:
+        """Bytes a holder may still store. Office vaults hold what offices exchange with
+        citizens, each file within the upload limit: no quota of their own."""
+        if holder.person is None:
+            return self.settings.vault.max_upload_bytes
+        used, quota = await self.space(db, holder.id)
+        return quota - used
+
     async def _record(
         self,
         db: AsyncSession,
-        owner: Person,
+        holder: Holder,
         document: Document,
         data_key: bytes,
         manifest: Manifest,
@@ -236,13 +271,15 @@ class Documents:
         """Commit the row of a document whose fragments are stored, with its history event
         and whatever `also` records; on any failure the fragments go."""
         try:
-            # Lock the owner first (a no-op write): two uploads finishing at once see each
-            # other's size, on PostgreSQL and on SQLite alike.
-            await db.execute(update(Person).where(Person.id == owner.id).values(id=Person.id))
-            used, quota = await self.space(db, owner.id)
-            if used + manifest.size > quota:
-                raise QuotaExceeded()
-            document.owner_id = owner.id
+            if holder.person is None:
+                document.office_id = holder.id
+            else:
+                # Lock the owner first (a no-op write): two uploads finishing at once see
+                # each other's size, on PostgreSQL and on SQLite alike.
+                await db.execute(update(Person).where(Person.id == holder.id).values(id=Person.id))
+                if manifest.size > await self._room(db, holder):
+                    raise QuotaExceeded()
+                document.owner_id = holder.id
             document.size = manifest.size
             document.search_text = _search_text(document.name, document.categories, document.labels)
             document.wrapped_key = self.keys.seal(data_key, _key_aad(document.id))
@@ -253,7 +290,7 @@ class Documents:
             db.add(document)
             await audit.record(
                 db,
-                subject_id=owner.id,
+                subject_id=holder.id,
                 action=action,
                 actor=actor,
                 target=document.name,
@@ -270,18 +307,19 @@ class Documents:
         self,
         db: AsyncSession,
         source: Document,
-        owner: Person,
+        owner: Person | Holder,
         *,
         origin: str,
         origin_label: str,
         actor: Actor,
+        seal: str | None = None,
         also: Callable[[Document], Awaitable[None]] | None = None,
     ) -> Document:
         """A copy of `source` in `owner`'s vault, under a data key of its own and counted
         against their quota. It was scanned when it first came in, so it is not again."""
+        holder = holder_of(owner)
         try:
-            used, quota = await self.space(db, owner.id)
-            if used + source.size > quota:
+            if source.size > await self._room(db, holder):
                 raise QuotaExceeded()
             await db.commit()  # hold no transaction while the content is copied
             document_id, data_key = uuid.uuid4(), crypto.new_data_key()
@@ -304,10 +342,11 @@ class Documents:
                 labels=[],  # labels are the owner's own words
                 origin=origin,
                 origin_label=origin_label,
+                seal=seal,
             )
             await self._record(
                 db,
-                owner,
+                holder,
                 document,
                 data_key,
                 manifest,
@@ -317,17 +356,17 @@ class Documents:
                 also=also,
             )
         except AppError as refusal:
-            await self._record_refusal(db, owner, source.name, refusal, actor)
+            await self._record_refusal(db, holder, source.name, refusal, actor)
             raise
         return document
 
     async def _record_refusal(
-        self, db: AsyncSession, owner: Person, name: str, refusal: AppError, actor: Actor
+        self, db: AsyncSession, holder: Holder, name: str, refusal: AppError, actor: Actor
     ) -> None:
         await db.rollback()
         await audit.record(
             db,
-            subject_id=owner.id,
+            subject_id=holder.id,
             action="vault:document:refused",
             actor=actor,
             target=name or None,
@@ -449,7 +488,7 @@ class Documents:
         """The bytes [start, end] of a document `get` gave its owner; recorded first."""
         await audit.record(
             db,
-            subject_id=document.owner_id,
+            subject_id=document.holder_id,
             action="vault:document:downloaded",
             actor=actor,
             target=document.name,
@@ -465,6 +504,12 @@ class Documents:
         return self.engine.read(
             manifest_of(document), document.id, self.unwrap_key(document), start, end
         )
+
+    async def seal_status(self, db: AsyncSession, document: Document) -> SealStatus | None:
+        """For a document from a notary office: whose seal it carries, and if it holds."""
+        if document.seal is None:
+            return None
+        return await self.hooks.check_seal(db, document.seal, document.sha256)
 
     def unwrap_key(self, document: Document) -> bytes:
         return self.keys.open(document.wrapped_key, _key_aad(document.id))

@@ -2,24 +2,8 @@
 
 from __future__ import annotations
 
-from kluis.audit import Actor
 from tests.support.login import JAN, NOTARY, STAFF, choose, login
-
-OPERATOR = Actor(label="operator (test)")
-
-
-async def register_office(platform) -> str:
-    async with platform.session_maker() as db:
-        office = await platform.register.add_office(
-            db,
-            name="Notaris Claes",
-            enterprise_number="0403170701",
-            municipality="Leuven",
-            actor=OPERATOR,
-        )
-        await platform.register.add_member(db, office, nrn=NOTARY, role="notary", actor=OPERATOR)
-        await platform.register.add_member(db, office, nrn=STAFF, role="staff", actor=OPERATOR)
-        return str(office.id)
+from tests.support.offices import OPERATOR, register_office
 
 
 async def test_notary_gets_the_notary_role_on_a_high_assurance_login(

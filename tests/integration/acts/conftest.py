@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import pytest
+
+from tests.support.login import JAN, NOTARY, STAFF, login
+from tests.support.offices import member, register_office
+
+
+@pytest.fixture
+async def office_id(server, platform) -> str:
+    return await register_office(platform)
+
+
+@pytest.fixture
+async def notary(server, office_id):
+    """Sophie Claes, notary of the demo office, logged in."""
+    async with member(server, NOTARY) as client:
+        yield client
+
+
+@pytest.fixture
+async def staff(server, office_id):
+    """Thomas Wouters, staff of the demo office, logged in."""
+    async with member(server, STAFF) as client:
+        yield client
+
+
+@pytest.fixture
+async def jan(server, browser_client):
+    await login(browser_client, login_hint=JAN)
+    return browser_client
