@@ -46,7 +46,7 @@ def build_identity(
 ) -> Identity:
     providers = build_providers(settings) if providers is None else providers
     rp_keys = RelyingPartyKeys(keys)
-    people = People(settings, keys)
+    people = People(settings, keys, hooks)
     sessions = Sessions(settings, keys, providers, hooks, rp_keys)
     broker = IdentityBroker(settings, providers, people, sessions, rp_keys)
     return Identity(people=people, sessions=sessions, broker=broker, rp_keys=rp_keys)

@@ -37,6 +37,7 @@ ACTION_LABELS.update(
         "idp:login:succeeded": N_("Logged in"),
         "idp:login:refused": N_("Login refused"),
         "idp:session:ended": N_("Logged out"),
+        "idp:profile:reference-notary": N_("Reference notary changed"),
     }
 )
 REASON_LABELS = {
@@ -264,9 +265,8 @@ def _me(identity: CurrentSession, people: People) -> Me:
             for r in identity.roles
             if r.scope_id
         ],
-        # Reference notaries and succession options arrive with their own domains; until
-        # then every person has none and the product's default option.
-        preferred_office_id=None,
+        preferred_office_id=person.preferred_office_id,
+        # Succession options arrive with their domain; until then the product's default.
         succession_option=1,
         notifications=person.notifications or {},
     )
@@ -290,12 +290,13 @@ class MeController(Controller):
         data: JSONBody[MePatch],
     ) -> Me:
         identity = current(request)
-        if data.preferred_office_id is not None:
-            raise Invalid(
-                "Choosing a reference notary is not available yet.", type="not-available-yet"
-            )
         person = await people.update_profile(
-            db, identity.person, language=data.language, notifications=data.notifications
+            db,
+            identity.person,
+            language=data.language,
+            notifications=data.notifications,
+            preferred_office_id=data.preferred_office_id,
+            actor=request_actor(request),
         )
         return _me(CurrentSession(identity.session, person, identity.roles), people)
 

@@ -28,7 +28,8 @@ class Me(msgspec.Struct, kw_only=True):
 
 class MePatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     language: str | None = None
-    preferred_office_id: uuid.UUID | None = None
+    # null clears the reference notary; leaving it out keeps it.
+    preferred_office_id: uuid.UUID | msgspec.UnsetType | None = msgspec.UNSET
     notifications: dict[str, bool] | None = None
 
 

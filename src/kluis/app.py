@@ -16,6 +16,7 @@ from litestar.openapi import OpenAPIConfig
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from acts import NotaryRegister, OfficeVault, Seals
+from acts.pages import OfficePages
 from acts.routes import OfficeController, OfficeVaultController, seal_keys
 from idp_bridge import Identity, build_identity
 from idp_bridge.dev_idp import DevIdentityProvider, DevIdentityProviderController
@@ -44,7 +45,7 @@ from vault.pages import SharingPages, VaultPages
 from vault.routes import ContactController, DocumentController, ShareController
 
 MODEL_MODULES = ("kluis.audit", "idp_bridge.models", "vault.models", "acts.models")
-TEMPLATE_PACKAGES = ("idp_bridge", "vault")
+TEMPLATE_PACKAGES = ("idp_bridge", "vault", "acts")
 
 
 def tune_malloc() -> None:
@@ -154,6 +155,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         OfficeController,
         OfficeVaultController,
         seal_keys,
+        OfficePages,
         jwks,
         static_files(),
     ]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime
 
+from msgspec import UNSET, UnsetType
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -11,7 +13,8 @@ from idp_bridge.domain import NationalNumber, check_adult, parse_nrn
 from idp_bridge.models import Person
 from kluis import audit
 from kluis.db import insert_unless_exists
-from kluis.errors import Invalid
+from kluis.errors import Invalid, NotFound
+from kluis.hooks import Hooks
 from kluis.keys import KeyProvider
 from kluis.settings import Settings
 
@@ -28,9 +31,10 @@ def seal_nrn(keys: KeyProvider, digits: str) -> bytes:
 
 
 class People:
-    def __init__(self, settings: Settings, keys: KeyProvider) -> None:
+    def __init__(self, settings: Settings, keys: KeyProvider, hooks: Hooks | None = None) -> None:
         self.settings = settings
         self.keys = keys
+        self.hooks = hooks or Hooks()
 
     async def by_nrn(self, db: AsyncSession, digits: str) -> Person | None:
         return await db.scalar(
@@ -115,16 +119,46 @@ class People:
         *,
         language: str | None = None,
         notifications: dict[str, bool] | None = None,
+        preferred_office_id: uuid.UUID | UnsetType | None = UNSET,
+        actor: audit.Actor | None = None,
     ) -> Person:
+        """Change what a person may choose; `preferred_office_id=None` clears the reference
+        notary, leaving it out keeps it."""
         if language is not None and language not in self.settings.languages:
             raise Invalid("This language is not available.", type="language-not-available")
         person = await db.merge(person)
+        if preferred_office_id is not UNSET:
+            await self._set_reference_notary(db, person, preferred_office_id, actor)
         if language is not None:
             person.language = language
         if notifications is not None:
             person.notifications = {**(person.notifications or {}), **notifications}
         await db.commit()
         return person
+
+    async def _set_reference_notary(
+        self,
+        db: AsyncSession,
+        person: Person,
+        office_id: uuid.UUID | None,
+        actor: audit.Actor | None,
+    ) -> None:
+        name = None
+        if office_id is not None:
+            name = await self.hooks.office_name(db, office_id)
+            if name is None:
+                raise NotFound("This notary office is not registered.", type="office-not-found")
+        if office_id == person.preferred_office_id:
+            return
+        person.preferred_office_id = office_id
+        await audit.record(
+            db,
+            subject_id=person.id,
+            action="idp:profile:reference-notary",
+            actor=actor or audit.Actor(label=person.full_name, id=person.id),
+            target=name,
+            detail={"office": str(office_id) if office_id else None},
+        )
 
     async def history(
         self, db: AsyncSession, person: Person, *, since: datetime | None, action: str | None

@@ -93,6 +93,7 @@ class VaultPages(Controller):
                 "contacts": await contacts.list(db, person),
                 "shares": await shares.by_document(db, person),
                 "when_labels": WHEN_LABELS,
+                "seals": {d.id: await documents.seal_status(db, d) for d in found if d.seal},
             },
         )
 

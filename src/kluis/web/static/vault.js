@@ -7,6 +7,8 @@
   const input = document.getElementById("file-input");
   const list = document.getElementById("uploads");
   if (!zone || !input || !list) return;
+  // Where files go: the citizen's vault, or an office vault (`data-endpoint`).
+  const endpoint = zone.dataset.endpoint || "/api/v1/documents";
 
   function csrfToken() {
     const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
@@ -39,7 +41,7 @@
         return;
       }
       const request = new XMLHttpRequest();
-      request.open("POST", "/api/v1/documents?name=" + encodeURIComponent(file.name));
+      request.open("POST", endpoint + "?name=" + encodeURIComponent(file.name));
       request.setRequestHeader("x-csrftoken", csrfToken());
       request.setRequestHeader("accept", "application/json");
       request.upload.onprogress = function (event) {
