@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
@@ -43,3 +46,39 @@ def page(live_server, settings, browser: Browser) -> Iterator[Page]:
     page = context.new_page()
     yield page
     context.close()
+
+
+def run_on_platform(settings, work) -> Any:  # type: ignore[no-untyped-def]
+    """Run `await work(platform)` on a platform of its own, in a thread with its own event
+    loop (Playwright's sync API owns this thread's loop): seeding what a test needs."""
+    from kluis.app import build_platform
+
+    result: list[Any] = []
+
+    async def main() -> None:
+        platform = build_platform(settings)
+        try:
+            result.append(await work(platform))
+        finally:
+            await platform.documents.engine.close()
+            await platform.engine.dispose()
+
+    worker = threading.Thread(target=lambda: asyncio.run(main()))
+    worker.start()
+    worker.join()
+    return result[0] if result else None
+
+
+@pytest.fixture
+def new_page(live_server, browser: Browser) -> Iterator[Callable[[str], Page]]:
+    """More browsers: `new_page(locale)` opens a page in a context of its own."""
+    contexts = []
+
+    def open_page(locale: str = "nl-BE") -> Page:
+        context = browser.new_context(base_url=live_server.url, locale=locale)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
