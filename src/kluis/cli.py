@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -93,10 +94,22 @@ def dev() -> None:
         )
     elif not settings.vault.clamd_url:
         click.echo("ClamAV is not installed: the development scanner knows only test signatures")
+    # The worker sends what the platform queues (mail); the same settings, its own process.
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "kluis.cli", "worker", "--pool", "solo", "--concurrency", "1"]
+    )
+    click.echo(f"task worker started (pid {worker.pid})")
+    if settings.mail.mailer == "outbox":
+        click.echo(f"e-mail is kept, not sent: {settings.base_url}/dev/outbox")
     click.echo(f"Kluis runs on {settings.base_url}")
     try:
         _serve(settings, workers=1, app=create_app(settings))
     finally:
+        worker.terminate()  # a warm shutdown: unfinished tasks go back to the broker
+        try:
+            worker.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            worker.kill()
         if clamd is not None:
             clamd.stop()
 
@@ -107,6 +120,26 @@ def serve(workers: int) -> None:
     """Serve the platform (the schema must be migrated first)."""
     _ensure_relying_party_keys()  # once, before several workers could race to create them
     _serve(_settings(), workers)
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.argument("celery_options", nargs=-1, type=click.UNPROCESSED)
+def worker(celery_options: tuple[str, ...]) -> None:
+    """Run a task worker (sends mail). Options go to `celery worker`, e.g. --concurrency 4."""
+    from kluis.tasks import celery_app, worker_arguments
+
+    settings = _settings()
+    celery_app(settings).worker_main(["worker", *worker_arguments(settings), *celery_options])
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.argument("celery_options", nargs=-1, type=click.UNPROCESSED)
+def beat(celery_options: tuple[str, ...]) -> None:
+    """Run the periodic-task scheduler: exactly one per platform. Options go to `celery beat`."""
+    from kluis.tasks import beat_arguments, celery_app
+
+    settings = _settings()
+    celery_app(settings).start(["beat", *beat_arguments(settings), *celery_options])
 
 
 def _ensure_relying_party_keys() -> None:

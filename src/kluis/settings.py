@@ -77,6 +77,36 @@ class VaultSettings(msgspec.Struct, kw_only=True):
     scan_timeout_seconds: float = 120.0
 
 
+class MailSettings(msgspec.Struct, kw_only=True):
+    """Outgoing e-mail. `outbox` keeps mail in a file for the developer (refused in
+    production); `smtp` sends it. The SMTP password belongs in the environment."""
+
+    mailer: Literal["outbox", "smtp"] = "outbox"
+    from_address: str = "Kluis <kluis@localhost>"
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    # A CA bundle to verify the SMTP server with; empty means the system's trust store.
+    smtp_ca_file: str = ""
+    smtp_timeout_seconds: float = 30.0
+    # A mail the server cannot take now is retried after 30 s, 60 s, … at most 10 minutes
+    # apart: 300 retries wait about two days before giving up.
+    retry_first_seconds: float = 30.0
+    retry_max_seconds: float = 600.0
+    max_retries: int = 300
+    confirmation_link_hours: int = 48
+
+
+class TaskSettings(msgspec.Struct, kw_only=True):
+    """Celery. An empty `broker_url` is the embedded broker: files under `data_dir`."""
+
+    broker_url: str = ""
+    # How often workers look for new work on the embedded broker.
+    poll_seconds: float = 1.0
+
+
 class ProviderSettings(msgspec.Struct, kw_only=True):
     """An OpenID Connect provider, configured entirely here (see config/README.md)."""
 
@@ -123,6 +153,8 @@ class Settings(msgspec.Struct, kw_only=True):
     session: SessionSettings = msgspec.field(default_factory=SessionSettings)
     providers: dict[str, ProviderSettings] = msgspec.field(default_factory=dict)
     vault: VaultSettings = msgspec.field(default_factory=VaultSettings)
+    mail: MailSettings = msgspec.field(default_factory=MailSettings)
+    tasks: TaskSettings = msgspec.field(default_factory=TaskSettings)
     dev_idp: bool = False
     demo_file: str = "config/demo.toml"
     log_level: str = "INFO"
@@ -160,6 +192,10 @@ class Settings(msgspec.Struct, kw_only=True):
             found.append("development scanner (test signatures only)")
         elif self.vault.local_clamd:
             found.append("project-local clamd (test signatures only)")
+        if self.mail.mailer == "outbox":
+            found.append("development outbox (e-mail is kept, not sent)")
+        if not self.tasks.broker_url:
+            found.append("embedded task broker (no tasks.broker_url)")
         return found
 
     def check(self) -> None:
@@ -177,6 +213,11 @@ class Settings(msgspec.Struct, kw_only=True):
             raise ConfigurationError("vault: need 1 <= fragments_needed <= fragments_total")
         if len(vault.locations) != vault.fragments_total:
             raise ConfigurationError("vault: one location per fragment (fragments_total)")
+        mail = self.mail
+        if mail.mailer == "smtp" and not (mail.smtp_host and mail.from_address):
+            raise ConfigurationError("mail: the smtp mailer needs smtp_host and from_address")
+        if bool(mail.smtp_username) != bool(mail.smtp_password):
+            raise ConfigurationError("mail: give both smtp_username and smtp_password, or neither")
         if self.default_language not in self.languages:
             raise ConfigurationError("default_language must be one of languages")
         for name, p in self.providers.items():

@@ -13,6 +13,9 @@ PRODUCTION = {
     "KLUIS_PROVIDERS__FAS__CLIENT_ID": "kluis",
     "KLUIS_PROVIDERS__FAS__CLIENT_SECRET": "from-the-vault",
     "KLUIS_VAULT__CLAMD_URL": "unix:///run/clamav/clamd.ctl",
+    "KLUIS_MAIL__SMTP_HOST": "smtp.example.be",
+    "KLUIS_MAIL__FROM_ADDRESS": "Kluis <no-reply@kluis.example.be>",
+    "KLUIS_TASKS__BROKER_URL": "redis://redis.example.be:6379/0",
 }
 
 
@@ -52,11 +55,39 @@ def test_production_starts_without_stand_ins():
         ("KLUIS_PROVIDERS__ITSME__DEVELOPMENT", "true", "marked development"),
         ("KLUIS_VAULT__CLAMD_URL", "", "development scanner"),
         ("KLUIS_VAULT__LOCAL_CLAMD", "true", "project-local clamd"),
+        ("KLUIS_MAIL__MAILER", "outbox", "development outbox"),
+        ("KLUIS_TASKS__BROKER_URL", "", "embedded task broker"),
     ],
 )
 def test_production_refuses_development_stand_ins(name, value, stand_in):
     with pytest.raises(ConfigurationError, match=stand_in):
         load_settings({**PRODUCTION, name: value})
+
+
+def test_production_sends_mail_over_smtp_through_redis():
+    settings = load_settings(PRODUCTION)
+    assert settings.mail.mailer == "smtp"
+    assert settings.tasks.broker_url.startswith("redis://")
+
+
+@pytest.mark.parametrize("env", ["development", "test"])
+def test_development_and_test_keep_mail_in_the_outbox(env):
+    settings = load_settings({"KLUIS_ENV": env})
+    assert settings.mail.mailer == "outbox"
+    assert not settings.tasks.broker_url
+
+
+@pytest.mark.parametrize(
+    ("changes", "problem"),
+    [
+        ({"KLUIS_MAIL__SMTP_HOST": ""}, "smtp_host and from_address"),
+        ({"KLUIS_MAIL__FROM_ADDRESS": ""}, "smtp_host and from_address"),
+        ({"KLUIS_MAIL__SMTP_USERNAME": "kluis"}, "smtp_username and smtp_password"),
+    ],
+)
+def test_smtp_settings_that_cannot_send_are_refused(changes, problem):
+    with pytest.raises(ConfigurationError, match=problem):
+        load_settings({**PRODUCTION, **changes})
 
 
 def test_production_needs_https():
