@@ -29,7 +29,9 @@ from kluis import db as database
 from kluis.demo import load_demo
 from kluis.hooks import Hooks
 from kluis.keys import KeyProvider, key_provider_from
+from kluis.mail import DevelopmentOutbox, outbox_path
 from kluis.settings import Settings, get_settings
+from kluis.tasks import Tasks
 from kluis.web import (
     csrf_config,
     exception_handlers,
@@ -38,6 +40,7 @@ from kluis.web import (
     template_config,
 )
 from kluis.web.i18n import language_middleware
+from kluis.web.outbox import DevOutboxController
 from vault import Documents, build_documents
 from vault.pages import VaultPages
 from vault.routes import DocumentController
@@ -77,6 +80,7 @@ class Platform:
     engine: AsyncEngine
     session_maker: async_sessionmaker[AsyncSession]
     hooks: Hooks
+    tasks: Tasks
     identity: Identity
     documents: Documents
     register: NotaryRegister
@@ -89,7 +93,8 @@ def build_platform(settings: Settings) -> Platform:
     engine = database.create_engine(settings)
     register = NotaryRegister(keys)
     hooks = Hooks(role_resolvers=[register.roles_for])
-    identity = build_identity(settings, keys, hooks)
+    tasks = Tasks(settings)
+    identity = build_identity(settings, keys, hooks, tasks=tasks)
     dev_idp = (
         DevIdentityProvider(settings, load_demo(settings.path(settings.demo_file)))
         if settings.dev_idp
@@ -101,6 +106,7 @@ def build_platform(settings: Settings) -> Platform:
         engine=engine,
         session_maker=database.session_maker(engine),
         hooks=hooks,
+        tasks=tasks,
         identity=identity,
         documents=build_documents(settings, keys),
         register=register,
@@ -137,6 +143,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     ]
     if platform.dev_idp is not None:
         handlers.append(DevIdentityProviderController)
+    outbox = DevelopmentOutbox(outbox_path(settings)) if settings.mail.mailer == "outbox" else None
+    if outbox is not None:
+        handlers.append(DevOutboxController)
 
     def constant(value: Any) -> Provide:
         return Provide(lambda: value, sync_to_thread=False)
@@ -149,9 +158,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "broker": constant(platform.identity.broker),
             "sessions": constant(platform.identity.sessions),
             "people": constant(platform.identity.people),
+            "emails": constant(platform.identity.emails),
             "documents": constant(platform.documents),
             "register": constant(platform.register),
             "dev_idp": constant(platform.dev_idp),
+            "outbox": constant(outbox),
         },
         middleware=[
             DefineMiddleware(language_middleware(settings.languages, settings.default_language)),
