@@ -12,6 +12,7 @@ from idp_bridge.routes import current, request_actor, requires_login
 from idp_bridge.rp_keys import RelyingPartyKeys
 from idp_bridge.services import (
     CurrentSession,
+    EmailAddresses,
     IdentityBroker,
     People,
     Sessions,
@@ -21,6 +22,7 @@ from idp_bridge.services import (
 from kluis.hooks import Hooks
 from kluis.keys import KeyProvider
 from kluis.settings import Settings
+from kluis.tasks import Tasks
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class Identity:
     sessions: Sessions
     broker: IdentityBroker
     rp_keys: RelyingPartyKeys
+    emails: EmailAddresses
 
 
 def build_providers(settings: Settings) -> dict[str, IdentityProvider]:
@@ -43,13 +46,16 @@ def build_identity(
     keys: KeyProvider,
     hooks: Hooks,
     providers: dict[str, IdentityProvider] | None = None,
+    *,
+    tasks: Tasks | None = None,
 ) -> Identity:
     providers = build_providers(settings) if providers is None else providers
     rp_keys = RelyingPartyKeys(keys)
     people = People(settings, keys, hooks)
     sessions = Sessions(settings, keys, providers, hooks, rp_keys)
     broker = IdentityBroker(settings, providers, people, sessions, rp_keys)
-    return Identity(people=people, sessions=sessions, broker=broker, rp_keys=rp_keys)
+    emails = EmailAddresses(settings, keys, tasks or Tasks(settings))
+    return Identity(people=people, sessions=sessions, broker=broker, rp_keys=rp_keys, emails=emails)
 
 
 __all__ = [

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
 import stdnum.be.bis
 import stdnum.be.nn
+from email_validator import EmailNotValidError, validate_email
 from stdnum.exceptions import ValidationError
 
-from kluis.errors import AppError
+from kluis.errors import AppError, Invalid
 from kluis.text import N_
 
 LevelOfAssurance = Literal["low", "substantial", "high"]
@@ -127,3 +129,82 @@ def make_nrn(birth: date, serial: int) -> str:
     body = f"{birth:%y%m%d}{serial:03d}"
     base = int(("2" if birth.year >= 2000 else "") + body)
     return f"{body}{97 - base % 97:02d}"
+
+
+# -- e-mail addresses ---------------------------------------------------------------------
+
+
+def parse_email(value: str, *, test_domains: bool = False) -> str:
+    """A syntactically valid address, normalized (domain in lower case, Unicode NFC).
+
+    Whether the domain receives mail is not asked here: the confirmation link proves more.
+    Reserved domains (`.localhost`, `.invalid`, …) are refused; `.test` only where
+    `test_domains` allows it (development and tests, whose demo people live there).
+    """
+    try:
+        return validate_email(
+            value.strip(), check_deliverability=False, test_environment=test_domains
+        ).normalized
+    except EmailNotValidError:
+        raise Invalid("This e-mail address is not valid.", type="email-invalid") from None
+
+
+# Why a confirmation link was refused, as problem slugs and the message the person reads.
+EMAIL_LINK_REFUSALS: dict[str, tuple[int, str]] = {
+    "email-link-invalid": (
+        400,
+        N_("This confirmation link is not valid. Please open the whole link from the e-mail."),
+    ),
+    "email-link-expired": (
+        410,
+        N_("This confirmation link has expired. Please ask for a new one on your home page."),
+    ),
+    "email-link-other-person": (
+        403,
+        N_("This confirmation link was sent for someone else's account."),
+    ),
+    "email-link-superseded": (
+        409,
+        N_(
+            "This confirmation link is for an address that has been changed since. "
+            "Please open the link in the most recent e-mail."
+        ),
+    ),
+    "email-link-used": (409, N_("This e-mail address is already confirmed.")),
+}
+
+
+class EmailLinkRefused(AppError):
+    def __init__(self, reason: str) -> None:
+        status, message = EMAIL_LINK_REFUSALS[reason]
+        super().__init__(message, type=reason, status=status)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class EmailLink:
+    """What a confirmation link vouches for: whose address, which address (a keyed tag, so
+    the link does not carry the address itself), and which change of address it confirms
+    (the sequence number of that change in the person's history; 0 for the address the
+    identity provider gave)."""
+
+    person_id: uuid.UUID
+    address_tag: str
+    change: int
+
+
+def check_email_link(
+    link: EmailLink,
+    *,
+    person_id: uuid.UUID,
+    address_tag: str | None,
+    latest_change: int,
+    verified: bool,
+) -> None:
+    """A genuine, unexpired link confirms the person's current address, once."""
+    if link.person_id != person_id:
+        raise EmailLinkRefused("email-link-other-person")
+    if link.address_tag != address_tag or link.change != latest_change:
+        raise EmailLinkRefused("email-link-superseded")
+    if verified:
+        raise EmailLinkRefused("email-link-used")

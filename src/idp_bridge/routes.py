@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.connection import ASGIConnection
@@ -17,13 +18,22 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from idp_bridge.domain import REFUSALS, LoginRefused
-from idp_bridge.schemas import History, HistoryEntry, Me, MePatch
-from idp_bridge.services import CurrentSession, IdentityBroker, People, Sessions, safe_next
+from idp_bridge.schemas import EmailAddressChange, History, HistoryEntry, Me, MePatch
+from idp_bridge.services import (
+    CurrentSession,
+    EmailAddresses,
+    EmailChange,
+    IdentityBroker,
+    People,
+    Sessions,
+    safe_next,
+)
+from idp_bridge.services.email import CONFIRM_PATH, EMAIL_CHANGED, EMAIL_CONFIRMED
 from kluis.audit import ACTION_LABELS, Actor
 from kluis.errors import Invalid, Unauthenticated
 from kluis.settings import Settings
 from kluis.text import N_
-from kluis.web.i18n import LANGUAGE_COOKIE, language_cookie, set_language
+from kluis.web.i18n import LANGUAGE_COOKIE, gettext, language_cookie, set_language
 
 LOGIN_COOKIE_PLAIN = "kluis_login"
 
@@ -38,8 +48,18 @@ ACTION_LABELS.update(
         "idp:login:refused": N_("Login refused"),
         "idp:session:ended": N_("Logged out"),
         "idp:profile:reference-notary": N_("Reference notary changed"),
+        EMAIL_CHANGED: N_("E-mail address changed"),
+        EMAIL_CONFIRMED: N_("E-mail address confirmed"),
     }
 )
+# What the home page says after the e-mail address form or a confirmation link.
+EMAIL_NOTICES = {
+    EmailChange.SENT: N_(
+        "We sent a confirmation link to %(email)s. Please open it within %(hours)s hours."
+    ),
+    EmailChange.UNCHANGED: N_("This is already your confirmed e-mail address."),
+    "confirmed": N_("Your e-mail address is confirmed."),
+}
 REASON_LABELS = {
     **{reason: message for reason, (_status, message) in REFUSALS.items()},
     "logout": N_("You logged out."),
@@ -93,6 +113,15 @@ def identity_middleware(app: ASGIApp) -> ASGIApp:
         await app(scope, receive, send)
 
     return middleware
+
+
+def login_choices(broker: IdentityBroker) -> list[dict[str, Any]]:
+    """The providers a login page offers."""
+    return [
+        {"name": name, "label": p.config.label, "development": p.config.development}  # type: ignore[attr-defined]
+        for name, p in broker.providers.items()
+        if p.config.show_on_landing  # type: ignore[attr-defined]
+    ]
 
 
 def _login_cookie_name(settings: Settings) -> str:
@@ -215,6 +244,29 @@ class AuthController(Controller):
             cookies=[_cookie(settings, settings.session_cookie, "", 0)],
         )
 
+    @get("/email/confirm", include_in_schema=False)
+    async def confirm_email(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[AsyncSession],
+        emails: NamedDependency[EmailAddresses],
+        broker: NamedDependency[IdentityBroker],
+        token: FromQuery[str],
+    ) -> Response[Any]:
+        identity = identity_of(request)
+        if identity is None:
+            # Only the person the link was made for may use it: log in first, then back here.
+            emails.read_link(token)  # an expired or broken link says so before any login
+            return Template(
+                "idp_bridge/email_login.html",
+                context={
+                    "providers": login_choices(broker),
+                    "next": f"{CONFIRM_PATH}?{urlencode({'token': token})}",
+                },
+            )
+        await emails.confirm(db, identity.person, token, request_actor(request))
+        return Redirect("/home?email=confirmed")
+
     @post("/backchannel-logout/{provider:str}", exclude_from_csrf=True, status_code=200)
     async def backchannel_logout(
         self,
@@ -300,6 +352,22 @@ class MeController(Controller):
         )
         return _me(CurrentSession(identity.session, person, identity.roles), people)
 
+    @post("/me/email", status_code=200)
+    async def change_email(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[AsyncSession],
+        people: NamedDependency[People],
+        emails: NamedDependency[EmailAddresses],
+        data: JSONBody[EmailAddressChange],
+    ) -> Me:
+        """Set the address and mail it a confirmation link; it counts once confirmed."""
+        identity = current(request)
+        person, _change = await emails.change(
+            db, identity.person, data.email, request_actor(request)
+        )
+        return _me(CurrentSession(identity.session, person, identity.roles), people)
+
     @get("/history")
     async def history(
         self,
@@ -338,18 +406,19 @@ class PagesController(Controller):
     ) -> Response[Any]:
         if identity_of(request) is not None:
             return Redirect("/home")
-        providers = [
-            {"name": name, "label": p.config.label, "development": p.config.development}  # type: ignore[attr-defined]
-            for name, p in broker.providers.items()
-            if p.config.show_on_landing  # type: ignore[attr-defined]
-        ]
-        return Template("idp_bridge/landing.html", context={"providers": providers})
+        return Template("idp_bridge/landing.html", context={"providers": login_choices(broker)})
 
-    @get("/home", guards=[requires_login])
-    async def home(
-        self, request: Request[Any, Any, Any], people: NamedDependency[People]
+    @staticmethod
+    def _home(
+        identity: CurrentSession,
+        people: People,
+        settings: Settings,
+        *,
+        email_notice: str | None = None,
+        email_error: str | None = None,
+        email_value: str | None = None,
+        status_code: int = 200,
     ) -> Template:
-        identity = current(request)
         return Template(
             "idp_bridge/home.html",
             context={
@@ -359,8 +428,49 @@ class PagesController(Controller):
                 "nrn_masked": people.masked_nrn(identity.person),
                 "loa_labels": LOA_LABELS,
                 "role_labels": ROLE_LABELS,
+                "email_notice": EMAIL_NOTICES.get(email_notice or ""),
+                "email_error": email_error,
+                "email_value": email_value,
+                "link_hours": settings.mail.confirmation_link_hours,
             },
+            status_code=status_code,
         )
+
+    @get("/home", guards=[requires_login])
+    async def home(
+        self,
+        request: Request[Any, Any, Any],
+        people: NamedDependency[People],
+        settings: NamedDependency[Settings],
+        email: FromQuery[str | None] = None,
+    ) -> Template:
+        return self._home(current(request), people, settings, email_notice=email)
+
+    @post("/home/email", guards=[requires_login], status_code=303)
+    async def change_email_form(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[AsyncSession],
+        people: NamedDependency[People],
+        emails: NamedDependency[EmailAddresses],
+        settings: NamedDependency[Settings],
+    ) -> Response[Any]:
+        identity = current(request)
+        address = str((await request.form()).get("email", ""))
+        try:
+            _person, change = await emails.change(
+                db, identity.person, address, request_actor(request)
+            )
+        except Invalid as exc:  # shown next to the form, with what was typed
+            return self._home(
+                identity,
+                people,
+                settings,
+                email_error=gettext(exc.message),
+                email_value=address,
+                status_code=exc.status,
+            )
+        return Redirect(f"/home?email={change}", status_code=303)
 
     @get("/history", guards=[requires_login])
     async def history_page(

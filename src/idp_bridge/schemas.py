@@ -33,6 +33,10 @@ class MePatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     notifications: dict[str, bool] | None = None
 
 
+class EmailAddressChange(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    email: str
+
+
 class HistoryEntry(msgspec.Struct, kw_only=True):
     id: uuid.UUID
     at: datetime

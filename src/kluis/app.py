@@ -31,7 +31,9 @@ from kluis import db as database
 from kluis.demo import load_demo
 from kluis.hooks import Hooks
 from kluis.keys import KeyProvider, key_provider_from
+from kluis.mail import DevelopmentOutbox, outbox_path
 from kluis.settings import Settings, get_settings
+from kluis.tasks import Tasks
 from kluis.web import (
     csrf_config,
     exception_handlers,
@@ -40,6 +42,7 @@ from kluis.web import (
     template_config,
 )
 from kluis.web.i18n import language_middleware
+from kluis.web.outbox import DevOutboxController
 from vault import Contacts, Documents, Shares, build_documents
 from vault.pages import SharingPages, VaultPages
 from vault.routes import ContactController, DocumentController, ShareController
@@ -79,6 +82,7 @@ class Platform:
     engine: AsyncEngine
     session_maker: async_sessionmaker[AsyncSession]
     hooks: Hooks
+    tasks: Tasks
     identity: Identity
     documents: Documents
     contacts: Contacts
@@ -100,7 +104,8 @@ def build_platform(settings: Settings) -> Platform:
         seal_checker=seals.check,
         office_lookup=register.office_name,
     )
-    identity = build_identity(settings, keys, hooks)
+    tasks = Tasks(settings)
+    identity = build_identity(settings, keys, hooks, tasks=tasks)
     dev_idp = (
         DevIdentityProvider(settings, load_demo(settings.path(settings.demo_file)))
         if settings.dev_idp
@@ -114,6 +119,7 @@ def build_platform(settings: Settings) -> Platform:
         engine=engine,
         session_maker=database.session_maker(engine),
         hooks=hooks,
+        tasks=tasks,
         identity=identity,
         documents=documents,
         contacts=contacts,
@@ -161,6 +167,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     ]
     if platform.dev_idp is not None:
         handlers.append(DevIdentityProviderController)
+    outbox = DevelopmentOutbox(outbox_path(settings)) if settings.mail.mailer == "outbox" else None
+    if outbox is not None:
+        handlers.append(DevOutboxController)
 
     def constant(value: Any) -> Provide:
         return Provide(lambda: value, sync_to_thread=False)
@@ -173,6 +182,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "broker": constant(platform.identity.broker),
             "sessions": constant(platform.identity.sessions),
             "people": constant(platform.identity.people),
+            "emails": constant(platform.identity.emails),
             "documents": constant(platform.documents),
             "contacts": constant(platform.contacts),
             "shares": constant(platform.shares),
@@ -180,6 +190,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "seals": constant(platform.seals),
             "office_vault": constant(platform.office_vault),
             "dev_idp": constant(platform.dev_idp),
+            "outbox": constant(outbox),
         },
         middleware=[
             DefineMiddleware(language_middleware(settings.languages, settings.default_language)),

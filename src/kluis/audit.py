@@ -20,7 +20,7 @@ from typing import Any
 
 from advanced_alchemy.base import UUIDBase
 from advanced_alchemy.types import GUID, DateTimeUTC
-from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint, select
+from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -163,6 +163,15 @@ async def history_for(
         query = query.where(HistoryEvent.action.startswith(action_prefix, autoescape=True))
     query = query.order_by(HistoryEvent.seq.desc()).limit(limit)
     return (await db.execute(query)).scalars().all()
+
+
+async def latest_seq(db: AsyncSession, subject_id: uuid.UUID, action: str) -> int | None:
+    """The sequence number of the subject's latest event with this action, if any."""
+    return await db.scalar(
+        select(func.max(HistoryEvent.seq)).where(
+            HistoryEvent.subject_id == subject_id, HistoryEvent.action == action
+        )
+    )
 
 
 @dataclass

@@ -81,9 +81,10 @@ class FilesystemTransport(filesystem.Transport):
 
     def drain_events(self, connection: Any, timeout: float | None = None) -> None:
         # Celery's worker loop waits 2 s per round and looks for a shutdown between
-        # rounds; shorter rounds let `kluis dev` (and the tests) stop it promptly.
+        # rounds; rounds of one poll (at least 0.25 s) let `kluis dev` and the tests stop
+        # it promptly.
         if timeout is not None:
-            timeout = min(timeout, 0.25)
+            timeout = min(timeout, max(self.polling_interval or 0, 0.25))
         super().drain_events(connection, timeout=timeout)
 
 

@@ -1,11 +1,14 @@
-"""Identity use cases: logging in (the broker), sessions, and people."""
+"""Identity use cases: logging in (the broker), sessions, people and their e-mail addresses."""
 
+from idp_bridge.services.email import EmailAddresses, EmailChange
 from idp_bridge.services.login import IdentityBroker, LoginResult, safe_next
 from idp_bridge.services.people import People, nrn_index, seal_nrn
 from idp_bridge.services.sessions import CurrentSession, Sessions
 
 __all__ = [
     "CurrentSession",
+    "EmailAddresses",
+    "EmailChange",
     "IdentityBroker",
     "LoginResult",
     "People",

@@ -9,6 +9,8 @@ preference), else from Accept-Language, else the default.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
@@ -45,6 +47,17 @@ def current_language() -> str:
 
 def set_language(language: str) -> None:
     _language.set(language)
+
+
+@contextmanager
+def in_language(language: str) -> Iterator[None]:
+    """Translate into `language` inside the block: an e-mail speaks its recipient's language,
+    whatever the language of the request that sends it."""
+    token = _language.set(language)
+    try:
+        yield
+    finally:
+        _language.reset(token)
 
 
 def gettext(message: str, **params: object) -> str:

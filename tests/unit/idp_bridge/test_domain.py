@@ -1,10 +1,22 @@
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
 import pytest
 
-from idp_bridge.domain import LoginRefused, check_adult, loa_at_least, make_nrn, parse_nrn
+from idp_bridge.domain import (
+    EmailLink,
+    EmailLinkRefused,
+    LoginRefused,
+    check_adult,
+    check_email_link,
+    loa_at_least,
+    make_nrn,
+    parse_email,
+    parse_nrn,
+)
+from kluis.errors import Invalid
 
 
 def test_valid_nrn_gives_its_birth_date():
@@ -59,3 +71,59 @@ def test_levels_of_assurance_are_ordered():
     assert loa_at_least("substantial", "substantial")
     assert not loa_at_least("low", "substantial")
     assert not loa_at_least(None, "low")
+
+
+# -- e-mail addresses ---------------------------------------------------------------------
+
+
+def test_email_addresses_are_normalized():
+    assert parse_email("  Jan.Peeters@Example.BE ") == "Jan.Peeters@example.be"
+
+
+@pytest.mark.parametrize(
+    "value", ["", "jan", "jan@", "@example.be", "jan@@example.be", "jan@localhost", "a b@x.be"]
+)
+def test_bad_email_addresses_are_refused(value):
+    with pytest.raises(Invalid) as refused:
+        parse_email(value)
+    assert refused.value.type == "email-invalid"
+
+
+def test_test_domains_only_where_allowed():
+    with pytest.raises(Invalid):
+        parse_email("jan@example.test")
+    assert parse_email("jan@example.test", test_domains=True) == "jan@example.test"
+
+
+JAN_ID, MARIE_ID = uuid.uuid4(), uuid.uuid4()
+LINK = EmailLink(person_id=JAN_ID, address_tag="tag-a", change=3)
+
+
+def check(**changes: object) -> None:
+    state: dict[str, object] = {
+        "person_id": JAN_ID,
+        "address_tag": "tag-a",
+        "latest_change": 3,
+        "verified": False,
+    }
+    check_email_link(LINK, **{**state, **changes})  # type: ignore[arg-type]
+
+
+def test_link_confirms_the_current_address_of_its_person():
+    check()
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason", "status"),
+    [
+        ({"person_id": MARIE_ID}, "email-link-other-person", 403),
+        ({"address_tag": "tag-b"}, "email-link-superseded", 409),
+        ({"address_tag": None}, "email-link-superseded", 409),
+        ({"latest_change": 7}, "email-link-superseded", 409),  # the same address, set again
+        ({"verified": True}, "email-link-used", 409),
+    ],
+)
+def test_link_is_refused_when_it_no_longer_fits(changes, reason, status):
+    with pytest.raises(EmailLinkRefused) as refused:
+        check(**changes)
+    assert (refused.value.type, refused.value.status) == (reason, status)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from kluis.web.i18n import negotiate
+from kluis.web.i18n import current_language, gettext, in_language, negotiate, set_language
 
 SUPPORTED = ["nl", "fr", "en", "de"]
 
@@ -19,3 +19,11 @@ def test_unknown_languages_fall_back_to_the_default():
 
 def test_malformed_header_is_ignored():
     assert negotiate(None, "en;q=abc, fr", SUPPORTED) == "fr"
+
+
+def test_in_language_translates_for_the_block_only():
+    set_language("nl")
+    with in_language("fr"):
+        assert gettext("Please log in first.") == "Veuillez d'abord vous connecter."
+        assert current_language() == "fr"
+    assert current_language() == "nl"
