@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from acts import NotaryRegister
 from idp_bridge import Identity, build_identity
 from idp_bridge.dev_idp import DevIdentityProvider, DevIdentityProviderController
+from idp_bridge.history import Histories, HistoryApi, HistoryPages
 from idp_bridge.routes import (
     AuthController,
     MeController,
@@ -78,6 +79,7 @@ class Platform:
     session_maker: async_sessionmaker[AsyncSession]
     hooks: Hooks
     identity: Identity
+    histories: Histories
     documents: Documents
     register: NotaryRegister
     dev_idp: DevIdentityProvider | None
@@ -95,13 +97,15 @@ def build_platform(settings: Settings) -> Platform:
         if settings.dev_idp
         else None
     )
+    session_maker = database.session_maker(engine)
     return Platform(
         settings=settings,
         keys=keys,
         engine=engine,
-        session_maker=database.session_maker(engine),
+        session_maker=session_maker,
         hooks=hooks,
         identity=identity,
+        histories=Histories(session_maker),
         documents=build_documents(settings, keys),
         register=register,
         dev_idp=dev_idp,
@@ -130,6 +134,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         AuthController,
         MeController,
         PagesController,
+        HistoryApi,
+        HistoryPages,
         DocumentController,
         VaultPages,
         jwks,
@@ -149,6 +155,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "broker": constant(platform.identity.broker),
             "sessions": constant(platform.identity.sessions),
             "people": constant(platform.identity.people),
+            "histories": constant(platform.histories),
             "documents": constant(platform.documents),
             "register": constant(platform.register),
             "dev_idp": constant(platform.dev_idp),

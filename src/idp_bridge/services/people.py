@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from idp_bridge.domain import NationalNumber, check_adult, parse_nrn
 from idp_bridge.models import Person
-from kluis import audit
 from kluis.db import insert_unless_exists
 from kluis.errors import Invalid
 from kluis.keys import KeyProvider
@@ -125,9 +124,3 @@ class People:
             person.notifications = {**(person.notifications or {}), **notifications}
         await db.commit()
         return person
-
-    async def history(
-        self, db: AsyncSession, person: Person, *, since: datetime | None, action: str | None
-    ) -> tuple[list[audit.HistoryEvent], bool]:
-        events = list(await audit.history_for(db, person.id, since=since, action_prefix=action))
-        return events, await audit.chain_intact(db, person.id)
