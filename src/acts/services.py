@@ -17,6 +17,9 @@ from kluis.errors import Conflict, NotFound
 from kluis.hooks import Role
 from kluis.keys import KeyProvider
 
+# Everything of the notary register, deeds and dossiers is of the history's kind "notary".
+audit.ACTION_KINDS.update({"acts": "notary"})
+
 
 class NotaryRegister:
     def __init__(self, keys: KeyProvider) -> None:

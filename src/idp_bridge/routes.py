@@ -1,9 +1,10 @@
-"""HTTP for the identity domain: login, callback, logout, JWKS, the profile and its pages."""
+"""HTTP for the identity domain: login, callback, logout, JWKS, the profile and its pages.
+
+The history's routes are in `idp_bridge.history`."""
 
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,7 +19,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from idp_bridge.domain import REFUSALS, LoginRefused
-from idp_bridge.schemas import EmailAddressChange, History, HistoryEntry, Me, MePatch
+from idp_bridge.schemas import EmailAddressChange, Me, MePatch
 from idp_bridge.services import (
     CurrentSession,
     EmailAddresses,
@@ -29,7 +30,7 @@ from idp_bridge.services import (
     safe_next,
 )
 from idp_bridge.services.email import CONFIRM_PATH, EMAIL_CHANGED, EMAIL_CONFIRMED
-from kluis.audit import ACTION_LABELS, Actor
+from kluis.audit import ACTION_KINDS, ACTION_LABELS, REASON_LABELS, TRANSLATED_TARGETS, Actor
 from kluis.errors import Invalid, Unauthenticated
 from kluis.settings import Settings
 from kluis.text import N_
@@ -60,11 +61,15 @@ EMAIL_NOTICES = {
     EmailChange.UNCHANGED: N_("This is already your confirmed e-mail address."),
     "confirmed": N_("Your e-mail address is confirmed."),
 }
-REASON_LABELS = {
-    **{reason: message for reason, (_status, message) in REFUSALS.items()},
-    "logout": N_("You logged out."),
-    "provider-logout": N_("Your identity provider ended the session."),
-}
+ACTION_KINDS.update({"idp": "account", "idp:login": "access", "idp:session": "access"})
+TRANSLATED_TARGETS.update({"idp:login:succeeded"})  # the provider's label
+REASON_LABELS.update(
+    {
+        **{reason: message for reason, (_status, message) in REFUSALS.items()},
+        "logout": N_("You logged out."),
+        "provider-logout": N_("Your identity provider ended the session."),
+    }
+)
 
 
 def identity_of(connection: ASGIConnection[Any, Any, Any, Any]) -> CurrentSession | None:
@@ -291,14 +296,6 @@ async def jwks(
     return await broker.rp_keys.jwks(db)
 
 
-def _utc(moment: datetime) -> datetime:
-    """A query time in UTC; one without a zone is taken as UTC, as API.md's times are."""
-    try:
-        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    except OverflowError as exc:
-        raise Invalid("This date is out of range.", type="invalid-date") from exc
-
-
 def _me(identity: CurrentSession, people: People) -> Me:
     person = identity.person
     return Me(
@@ -367,34 +364,6 @@ class MeController(Controller):
             db, identity.person, data.email, request_actor(request)
         )
         return _me(CurrentSession(identity.session, person, identity.roles), people)
-
-    @get("/history")
-    async def history(
-        self,
-        request: Request[Any, Any, Any],
-        db: NamedDependency[AsyncSession],
-        people: NamedDependency[People],
-        since: FromQuery[datetime | None] = None,
-        action: FromQuery[str | None] = None,
-    ) -> History:
-        if since is not None:
-            since = _utc(since)
-        events, ok = await people.history(db, current(request).person, since=since, action=action)
-        return History(
-            chain_verified=ok,
-            events=[
-                HistoryEntry(
-                    id=e.id,
-                    at=e.at,
-                    action=e.action,
-                    actor=e.actor_label,
-                    target=e.target,
-                    ip=e.ip,
-                    detail=e.detail,
-                )
-                for e in events
-            ],
-        )
 
 
 class PagesController(Controller):
@@ -471,24 +440,6 @@ class PagesController(Controller):
                 status_code=exc.status,
             )
         return Redirect(f"/home?email={change}", status_code=303)
-
-    @get("/history", guards=[requires_login])
-    async def history_page(
-        self,
-        request: Request[Any, Any, Any],
-        db: NamedDependency[AsyncSession],
-        people: NamedDependency[People],
-    ) -> Template:
-        events, ok = await people.history(db, current(request).person, since=None, action=None)
-        return Template(
-            "idp_bridge/history.html",
-            context={
-                "events": events,
-                "chain_ok": ok,
-                "action_labels": ACTION_LABELS,
-                "reason_labels": REASON_LABELS,
-            },
-        )
 
     @post("/language", status_code=303)
     async def switch_language(

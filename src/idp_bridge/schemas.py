@@ -39,8 +39,10 @@ class EmailAddressChange(msgspec.Struct, kw_only=True, forbid_unknown_fields=Tru
 
 class HistoryEntry(msgspec.Struct, kw_only=True):
     id: uuid.UUID
+    seq: int  # the event's place in the person's chain
     at: datetime
     action: str
+    kind: str  # one of kluis.audit.HISTORY_KINDS
     actor: str
     target: str | None
     ip: str | None
@@ -49,4 +51,6 @@ class HistoryEntry(msgspec.Struct, kw_only=True):
 
 class History(msgspec.Struct, kw_only=True):
     chain_verified: bool
+    total: int  # events matching the filters, on all pages together
+    next_before: int | None  # `before` for the next, older page; null on the last
     events: list[HistoryEntry]

@@ -20,6 +20,7 @@ from acts.pages import OfficePages
 from acts.routes import OfficeController, OfficeVaultController, seal_keys
 from idp_bridge import Identity, build_identity
 from idp_bridge.dev_idp import DevIdentityProvider, DevIdentityProviderController
+from idp_bridge.history import Histories, HistoryApi, HistoryPages
 from idp_bridge.routes import (
     AuthController,
     MeController,
@@ -84,6 +85,7 @@ class Platform:
     hooks: Hooks
     tasks: Tasks
     identity: Identity
+    histories: Histories
     documents: Documents
     contacts: Contacts
     shares: Shares
@@ -111,16 +113,18 @@ def build_platform(settings: Settings) -> Platform:
         if settings.dev_idp
         else None
     )
+    session_maker = database.session_maker(engine)
     documents = build_documents(settings, keys, hooks)
     contacts = Contacts()
     return Platform(
         settings=settings,
         keys=keys,
         engine=engine,
-        session_maker=database.session_maker(engine),
+        session_maker=session_maker,
         hooks=hooks,
         tasks=tasks,
         identity=identity,
+        histories=Histories(session_maker),
         documents=documents,
         contacts=contacts,
         shares=Shares(documents, contacts),
@@ -153,6 +157,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         AuthController,
         MeController,
         PagesController,
+        HistoryApi,
+        HistoryPages,
         DocumentController,
         ContactController,
         ShareController,
@@ -183,6 +189,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "sessions": constant(platform.identity.sessions),
             "people": constant(platform.identity.people),
             "emails": constant(platform.identity.emails),
+            "histories": constant(platform.histories),
             "documents": constant(platform.documents),
             "contacts": constant(platform.contacts),
             "shares": constant(platform.shares),

@@ -13,18 +13,34 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from advanced_alchemy.base import UUIDBase
 from advanced_alchemy.types import GUID, DateTimeUTC
-from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint, func, select
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    ForeignKey,
+    Integer,
+    Select,
+    String,
+    UniqueConstraint,
+    and_,
+    false,
+    func,
+    not_,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kluis.db import insert_unless_exists
+from kluis.text import N_
 
 # Events that concern no identified person (a refused login before we knew who) belong to
 # the platform's own history.
@@ -75,6 +91,57 @@ class Actor:
 
 # What the history page calls each action; every domain adds its own (message ids).
 ACTION_LABELS: dict[str, str] = {}
+
+# What the history page calls each refusal reason (`detail["reason"]`); every domain adds
+# its own (message ids).
+REASON_LABELS: dict[str, str] = {}
+
+# Actions whose target is a message id (a provider's label) rather than something a person
+# named (a document): only these targets are translated when shown.
+TRANSLATED_TARGETS: set[str] = set()
+
+# The kinds a citizen filters the history by, in the order the page offers them. A domain
+# may add a kind; most only map their actions onto these (`ACTION_KINDS`).
+OTHER_KIND = "other"
+HISTORY_KINDS: dict[str, str] = {
+    "access": N_("Logins and sessions"),
+    "documents": N_("Documents"),
+    "sharing": N_("Sharing and contacts"),
+    "notary": N_("Notaries and deeds"),
+    "succession": N_("After death"),
+    "account": N_("Account and settings"),
+    OTHER_KIND: N_("Other"),
+}
+
+# Which kind an action belongs to, keyed by a leading part of its tag (`vault`,
+# `vault:document` or a whole tag); every domain adds its own. The longest key that matches
+# wins, and an action no key matches is of the kind "other".
+ACTION_KINDS: dict[str, str] = {}
+
+
+def _tag_matches(action: str, key: str) -> bool:
+    return action == key or action.startswith(key + ":")
+
+
+def kind_of(action: str, kinds: dict[str, str] | None = None) -> str:
+    kinds = ACTION_KINDS if kinds is None else kinds
+    matching = [key for key in kinds if _tag_matches(action, key)]
+    return kinds[max(matching, key=len)] if matching else OTHER_KIND
+
+
+def kind_rules(kind: str, kinds: dict[str, str] | None = None) -> list[tuple[str, list[str]]]:
+    """The tag keys of `kind`, each with the longer keys under it that belong to another
+    kind: an action is of `kind` exactly when it matches a key and none of that key's
+    exceptions (the way `kind_of` decides). "other" is one rule with no key: no key of any
+    kind matches."""
+    kinds = ACTION_KINDS if kinds is None else kinds
+    if kind == OTHER_KIND:
+        return [("", sorted(kinds))]
+    return [
+        (key, sorted(k for k, v in kinds.items() if v != kind and _tag_matches(k, key)))
+        for key, v in sorted(kinds.items())
+        if v == kind
+    ]
 
 
 def event_hash(event: HistoryEvent) -> str:
@@ -145,15 +212,32 @@ async def record(
     return event
 
 
-async def history_for(
-    db: AsyncSession,
+def _tag_condition(key: str) -> ColumnElement[bool]:
+    return or_(
+        HistoryEvent.action == key, HistoryEvent.action.startswith(key + ":", autoescape=True)
+    )
+
+
+def _kind_condition(kind: str) -> ColumnElement[bool]:
+    rules = [
+        and_(
+            _tag_condition(key) if key else true(),
+            *(not_(_tag_condition(k)) for k in exceptions),
+        )
+        for key, exceptions in kind_rules(kind)
+    ]
+    return or_(*rules) if rules else false()
+
+
+def _history_query(
     subject_id: uuid.UUID,
     *,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    action_prefix: str | None = None,
-    limit: int = 200,
-) -> Sequence[HistoryEvent]:
+    since: datetime | None,
+    until: datetime | None,
+    action_prefix: str | None,
+    kind: str | None,
+    before_seq: int | None,
+) -> Select[tuple[HistoryEvent]]:
     query = select(HistoryEvent).where(HistoryEvent.subject_id == subject_id)
     if since:
         query = query.where(HistoryEvent.at >= since)
@@ -161,6 +245,34 @@ async def history_for(
         query = query.where(HistoryEvent.at < until)
     if action_prefix:
         query = query.where(HistoryEvent.action.startswith(action_prefix, autoescape=True))
+    if kind:
+        query = query.where(_kind_condition(kind))
+    if before_seq is not None:
+        query = query.where(HistoryEvent.seq < before_seq)
+    return query
+
+
+async def history_for(
+    db: AsyncSession,
+    subject_id: uuid.UUID,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    action_prefix: str | None = None,
+    kind: str | None = None,
+    before_seq: int | None = None,
+    limit: int = 200,
+) -> Sequence[HistoryEvent]:
+    """Newest first: events at or after `since` and before `until`, whose tag starts with
+    `action_prefix`, of `kind`, older than the event numbered `before_seq`."""
+    query = _history_query(
+        subject_id,
+        since=since,
+        until=until,
+        action_prefix=action_prefix,
+        kind=kind,
+        before_seq=before_seq,
+    )
     query = query.order_by(HistoryEvent.seq.desc()).limit(limit)
     return (await db.execute(query)).scalars().all()
 
@@ -172,6 +284,50 @@ async def latest_seq(db: AsyncSession, subject_id: uuid.UUID, action: str) -> in
             HistoryEvent.subject_id == subject_id, HistoryEvent.action == action
         )
     )
+
+
+async def count_history(
+    db: AsyncSession,
+    subject_id: uuid.UUID,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    action_prefix: str | None = None,
+    kind: str | None = None,
+) -> int:
+    query = _history_query(
+        subject_id,
+        since=since,
+        until=until,
+        action_prefix=action_prefix,
+        kind=kind,
+        before_seq=None,
+    )
+    return int(await db.scalar(select(func.count()).select_from(query.subquery())) or 0)
+
+
+async def stream_history(
+    db: AsyncSession,
+    subject_id: uuid.UUID,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    action_prefix: str | None = None,
+    kind: str | None = None,
+) -> AsyncIterator[HistoryEvent]:
+    """Like `history_for` without a limit, read in batches so memory stays flat."""
+    query = _history_query(
+        subject_id,
+        since=since,
+        until=until,
+        action_prefix=action_prefix,
+        kind=kind,
+        before_seq=None,
+    )
+    query = query.order_by(HistoryEvent.seq.desc()).execution_options(yield_per=500)
+    result = await db.stream(query)
+    async for event in result.scalars():
+        yield event
 
 
 @dataclass

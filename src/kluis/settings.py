@@ -12,6 +12,7 @@ import tomllib
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
@@ -150,6 +151,8 @@ class Settings(msgspec.Struct, kw_only=True):
     allow_local_key_file: bool = False
     languages: list[str] = msgspec.field(default_factory=lambda: ["nl", "fr", "en", "de"])
     default_language: str = "nl"
+    # The time zone of the citizens' pages and exports (the API speaks UTC).
+    time_zone: str = "Europe/Brussels"
     session: SessionSettings = msgspec.field(default_factory=SessionSettings)
     providers: dict[str, ProviderSettings] = msgspec.field(default_factory=dict)
     vault: VaultSettings = msgspec.field(default_factory=VaultSettings)
@@ -171,6 +174,10 @@ class Settings(msgspec.Struct, kw_only=True):
     def session_cookie(self) -> str:
         # `__Host-` needs Secure; browsers only allow the plain name on http://127.0.0.1.
         return "__Host-kluis" if self.secure_cookies else "kluis_session"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
 
     def path(self, value: str) -> Path:
         """A settings path, relative to the project root unless absolute."""
@@ -220,6 +227,10 @@ class Settings(msgspec.Struct, kw_only=True):
             raise ConfigurationError("mail: give both smtp_username and smtp_password, or neither")
         if self.default_language not in self.languages:
             raise ConfigurationError("default_language must be one of languages")
+        try:
+            self.zone  # noqa: B018 - loading it is the check
+        except (ValueError, ZoneInfoNotFoundError) as exc:
+            raise ConfigurationError(f"time_zone {self.time_zone!r} is unknown") from exc
         for name, p in self.providers.items():
             if not p.client_id or not p.discovery_url:
                 raise ConfigurationError(f"provider {name!r} needs client_id and discovery_url")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 
 from msgspec import UNSET, UnsetType
 from sqlalchemy import select
@@ -159,9 +159,3 @@ class People:
             target=name,
             detail={"office": str(office_id) if office_id else None},
         )
-
-    async def history(
-        self, db: AsyncSession, person: Person, *, since: datetime | None, action: str | None
-    ) -> tuple[list[audit.HistoryEvent], bool]:
-        events = list(await audit.history_for(db, person.id, since=since, action_prefix=action))
-        return events, await audit.chain_intact(db, person.id)

@@ -16,7 +16,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from idp_bridge import current, request_actor, requires_login
-from kluis.audit import ACTION_LABELS
+from kluis.audit import ACTION_KINDS, ACTION_LABELS, REASON_LABELS
 from kluis.text import N_
 from vault.domain import CATEGORIES, extension_of
 from vault.services import Contacts, Documents, Shares
@@ -43,6 +43,27 @@ ACTION_LABELS.update(
     }
 )
 WHEN_LABELS = {"now": N_("Now"), "at_death": N_("At my death")}
+ACTION_KINDS.update(
+    {
+        "vault:document": "documents",
+        "vault:quota": "account",
+        "vault:share": "sharing",
+        "vault:contact": "sharing",
+    }
+)
+# Why an upload was refused (`vault:document:refused`), in the history's words.
+REASON_LABELS.update(
+    {
+        "file-type-not-allowed": N_("This type of file is not allowed"),
+        "unscannable-content": N_("The file cannot be checked for malware"),
+        "malware-found": N_("Malware found"),
+        "quota-exceeded": N_("Not enough room left"),
+        "file-too-large": N_("The file is too large"),
+        "empty-file": N_("The file is empty"),
+        "scanner-unavailable": N_("The malware scanner was unavailable"),
+        "upload-interrupted": N_("The upload was interrupted"),
+    }
+)
 UNITS = ("B", "KB", "MB", "GB", "TB")
 
 

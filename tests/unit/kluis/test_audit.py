@@ -97,3 +97,93 @@ async def test_verify_one_subject(db):
     head = await db.scalar(select(HistoryHead).where(HistoryHead.subject_id == ALICE))
     assert head.seq == 3
     assert await audit.chain_intact(db, ALICE)
+
+
+# -- kinds: how the history groups action tags for a citizen ----------------------------
+
+KINDS = {
+    "idp": "account",
+    "idp:login": "access",
+    "idp:session": "access",
+    "vault": "documents",
+    "vault:share": "sharing",
+    "vault:share:at-death": "succession",
+}
+TAGS = [
+    "idp:login:succeeded",
+    "idp:login:refused",
+    "idp:session:ended",
+    "idp:email:verified",
+    "vault:document:uploaded",
+    "vault:share:granted",
+    "vault:share:at-death",
+    "vault:sharer:odd",
+    "acts:deed:published",
+    "idp",
+]
+
+
+def test_kind_of_takes_the_longest_matching_key():
+    assert audit.kind_of("idp:login:succeeded", KINDS) == "access"
+    assert audit.kind_of("idp:email:verified", KINDS) == "account"
+    assert audit.kind_of("vault:share:granted", KINDS) == "sharing"
+    assert audit.kind_of("vault:share:at-death", KINDS) == "succession"
+
+
+def test_keys_match_whole_parts_of_a_tag_only():
+    assert audit.kind_of("vault:sharer:odd", KINDS) == "documents"  # not vault:share
+    assert audit.kind_of("vaults:document:uploaded", KINDS) == audit.OTHER_KIND
+
+
+def test_an_action_no_domain_claimed_is_of_the_kind_other():
+    assert audit.kind_of("acts:deed:published", KINDS) == audit.OTHER_KIND
+
+
+def _matches(tag: str, key: str) -> bool:
+    return tag == key or tag.startswith(key + ":")
+
+
+def test_kind_rules_select_exactly_the_tags_kind_of_puts_in_a_kind():
+    for kind in audit.HISTORY_KINDS:
+        selected = {
+            tag
+            for tag in TAGS
+            for key, exceptions in audit.kind_rules(kind, KINDS)
+            if (not key or _matches(tag, key)) and not any(_matches(tag, e) for e in exceptions)
+        }
+        assert selected == {tag for tag in TAGS if audit.kind_of(tag, KINDS) == kind}, kind
+
+
+def test_every_domain_maps_its_actions_onto_known_kinds():
+    import kluis.app  # noqa: F401 - importing the app imports every domain's registrations
+
+    assert set(audit.ACTION_KINDS.values()) <= set(audit.HISTORY_KINDS)
+    unsorted = [tag for tag in audit.ACTION_LABELS if audit.kind_of(tag) == audit.OTHER_KIND]
+    assert unsorted == []
+
+
+async def test_history_is_read_by_kind_in_the_database(db, monkeypatch):
+    monkeypatch.setattr(audit, "ACTION_KINDS", KINDS)
+    for tag in TAGS:
+        await audit.record(db, subject_id=ALICE, action=tag, actor=ACTOR)
+    await db.commit()
+
+    for kind in audit.HISTORY_KINDS:
+        found = {e.action for e in await audit.history_for(db, ALICE, kind=kind)}
+        assert found == {tag for tag in TAGS if audit.kind_of(tag) == kind}, kind
+        assert await audit.count_history(db, ALICE, kind=kind) == len(found)
+
+
+async def test_history_pages_by_sequence_and_streams_everything(db):
+    for n in range(7):
+        await audit.record(db, subject_id=ALICE, action=f"test:event:{n}", actor=ACTOR)
+    await audit.record(db, subject_id=uuid.uuid4(), action="test:event:other", actor=ACTOR)
+    await db.commit()
+
+    first = await audit.history_for(db, ALICE, limit=3)
+    second = await audit.history_for(db, ALICE, before_seq=first[-1].seq, limit=3)
+    streamed = [e.seq async for e in audit.stream_history(db, ALICE)]
+
+    assert [e.seq for e in first] == [7, 6, 5]
+    assert [e.seq for e in second] == [4, 3, 2]
+    assert streamed == [7, 6, 5, 4, 3, 2, 1]
