@@ -1,0 +1,252 @@
+"""The world of the authorization matrix: a person or an office for every role, logged in
+once, and the documents, contacts, shares, invitations and office exchanges between them,
+rebuilt whenever a check changed them.
+
+Roles: an anonymous visitor; Jan, the owner of document D; Lucas, another citizen (only a
+pending invitation from Jan); Marie, Jan's contact with a `now` share of D; Emma, Jan's
+contact without a share; the notary and the staff member of office B, to which nothing was
+sent; Sophie and Thomas, notary and staff of office A, to which Jan sent D (twice: once
+plainly, once confidentially) and which offered Jan a sealed document of its own.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+
+from idp_bridge import make_nrn
+from kluis import db as database
+from tests.support.contacts import confirm_email, invite
+from tests.support.login import JAN, MARIE, NOTARY, STAFF, csrf, login
+from tests.support.offices import OPERATOR, register_office
+from tests.support.vault import upload
+
+EMMA = "72110208784"  # Emma Janssens in config/demo.toml
+LUCAS = "01052101621"  # Lucas Maes
+# Synthetic people the development provider logs in by number: office B's members.
+OFFICE_B_NOTARY = make_nrn(date(1975, 5, 5), 101)
+OFFICE_B_STAFF = make_nrn(date(1980, 6, 6), 102)
+
+ANONYMOUS = "anonymous"
+ROLE_NRNS = {
+    "owner": JAN,
+    "other_citizen": LUCAS,
+    "contact_with_share": MARIE,
+    "contact_without_share": EMMA,
+    "notary_other_office": OFFICE_B_NOTARY,
+    "staff_other_office": OFFICE_B_STAFF,
+    "notary_sent_to": NOTARY,
+    "staff_sent_to": STAFF,
+}
+ROLES = (ANONYMOUS, *ROLE_NRNS)
+
+# What a check may change and the next one must not see: emptied for every new world.
+# People, sessions, offices, members and seal keys stay (logins are the slow part).
+WORLD_TABLES = frozenset(
+    {
+        "documents",
+        "shares",
+        "contacts",
+        "contact_invitations",
+        "office_exchanges",
+        "vault_quotas",
+        "history_events",
+        "history_heads",
+    }
+)
+# What a refused request must leave exactly as it was.
+WATCHED_TABLES = (
+    "documents",
+    "shares",
+    "contacts",
+    "contact_invitations",
+    "office_exchanges",
+    "history_events",
+)
+NEW_ADDRESS = "nieuw.contact@example.test"  # nobody's: what the invitation checks invite
+
+
+def enterprise_number(body: int) -> str:
+    """A valid Belgian enterprise number: 0, seven digits, and 97 minus the first eight
+    digits modulo 97 (what python-stdnum's `be.vat` checks)."""
+    head = f"0{body:07d}"
+    return f"{head}{97 - int(head) % 97:02d}"
+
+
+@dataclass(frozen=True)
+class World:
+    """The ids a route's path is filled with (all strings, as they travel in a URL)."""
+
+    office_a: str  # the demo office, to which Jan sent D
+    office_b: str  # an office nothing was sent to
+    document: str  # D, Jan's
+    contact: str  # Jan's contact row for Marie
+    contact_emma: str  # Jan's contact row for Emma (whom D is not shared with)
+    share: str  # D, shared `now` with Marie
+    invitation: str  # Jan's pending invitation to Lucas's confirmed address
+    office_copy: str  # office A's copy of D
+    confidential_copy: str  # office A's confidential copy of D (notaries only)
+    offer: str  # the exchange by which office A offers Jan a sealed document
+
+
+def expect(response: httpx.Response, status: int) -> Any:
+    assert response.status_code == status, (response.request.url, response.text)
+    return response.json() if response.content else None
+
+
+@dataclass
+class Cast:
+    """Everyone's browser, logged in once for the whole matrix."""
+
+    server: Any
+    platform: Any
+    clients: dict[str, httpx.AsyncClient]
+    languages: dict[str, str]
+    office_a: str
+    office_b: str
+
+    @asynccontextmanager
+    async def fresh_login(self, role: str) -> AsyncIterator[httpx.AsyncClient]:
+        """A browser of its own with a new session, for checks that end their session."""
+        async with httpx.AsyncClient(base_url=self.server.url, timeout=20) as client:
+            await login(client, login_hint=ROLE_NRNS[role])
+            yield client
+
+    async def empty_world(self) -> None:
+        async with self.platform.engine.begin() as conn:
+            for table in reversed(database.metadata.sorted_tables):
+                if table.name in WORLD_TABLES:
+                    await conn.execute(table.delete())
+        for location in self.platform.settings.vault.locations:
+            shutil.rmtree(location.path, ignore_errors=True)
+
+    async def build_world(self) -> World:
+        """A new world over HTTP, as the people in it would make it."""
+        await self.empty_world()
+        c = self.clients
+        jan, marie, emma, sophie = (
+            c["owner"],
+            c["contact_with_share"],
+            c["contact_without_share"],
+            c["notary_sent_to"],
+        )
+        document = expect(await upload(jan, "Testament.txt", b"mijn laatste wil\n"), 201)["id"]
+        contacts = {}
+        for client in (marie, emma):
+            address = (await client.get("/api/v1/me")).json()["email"]
+            invitation = expect(await invite(jan, address), 201)
+            accept = f"/api/v1/contacts/invitations/{invitation['id']}/accept"
+            expect(await client.post(accept, headers=csrf(client)), 201)
+        for contact in expect(await jan.get("/api/v1/contacts"), 200):
+            contacts[contact["full_name"]] = contact["id"]
+        lucas_address = (await c["other_citizen"].get("/api/v1/me")).json()["email"]
+        invitation = expect(await invite(jan, lucas_address), 201)["id"]
+        share = expect(
+            await jan.post(
+                f"/api/v1/documents/{document}/shares",
+                json={"contact_id": contacts["Marie Dubois"], "when": "now"},
+                headers=csrf(jan),
+            ),
+            201,
+        )["id"]
+        copies = {}
+        for confidential in (False, True):
+            sent = await jan.post(
+                f"/api/v1/documents/{document}/send-to-office",
+                json={"office_id": self.office_a, "confidential": confidential},
+                headers=csrf(jan),
+            )
+            copies[confidential] = expect(sent, 201)["document_id"]
+        office_documents = f"/api/v1/offices/{self.office_a}/documents"
+        stored = await sophie.post(
+            office_documents,
+            params={"name": "Akte.txt"},
+            content=b"akte van het kantoor\n",
+            headers=csrf(sophie),
+        )
+        offered = await sophie.post(
+            f"{office_documents}/{expect(stored, 201)['id']}/send",
+            json={"nrn": JAN},
+            headers=csrf(sophie),
+        )
+        return World(
+            office_a=self.office_a,
+            office_b=self.office_b,
+            document=document,
+            contact=contacts["Marie Dubois"],
+            contact_emma=contacts["Emma Janssens"],
+            share=share,
+            invitation=invitation,
+            office_copy=copies[False],
+            confidential_copy=copies[True],
+            offer=expect(offered, 201)["id"],
+        )
+
+    async def snapshot(self, tables: tuple[str, ...] = WATCHED_TABLES) -> dict[str, dict]:
+        """Every row of `tables`, by id, with every column."""
+        found: dict[str, dict] = {}
+        async with self.platform.session_maker() as db:
+            for name in tables:
+                table = database.metadata.tables[name]
+                rows = (await db.execute(select(table))).all()
+                found[name] = {row.id: tuple(row) for row in rows}
+        return found
+
+
+def changes(before: dict[str, dict], after: dict[str, dict]) -> dict[str, str]:
+    """What differs between two snapshots, table by table, in a line each."""
+    found = {}
+    for name, rows in before.items():
+        now = after[name]
+        added = len(now.keys() - rows.keys())
+        removed = len(rows.keys() - now.keys())
+        changed = sum(1 for key in rows.keys() & now.keys() if rows[key] != now[key])
+        if added or removed or changed:
+            found[name] = f"{added} added, {removed} removed, {changed} changed"
+    return found
+
+
+async def register_other_office(platform) -> str:
+    """Office B, with a notary and a staff member of its own."""
+    async with platform.session_maker() as db:
+        office = await platform.register.add_office(
+            db,
+            name="Notaris Verbeke",
+            enterprise_number=enterprise_number(1234567),
+            municipality="Gent",
+            actor=OPERATOR,
+        )
+        for nrn, role in ((OFFICE_B_NOTARY, "notary"), (OFFICE_B_STAFF, "staff")):
+            await platform.register.add_member(db, office, nrn=nrn, role=role, actor=OPERATOR)
+        return str(office.id)
+
+
+@asynccontextmanager
+async def cast_of(server, platform) -> AsyncIterator[Cast]:
+    """Both offices registered, everyone logged in (after the register, so members get their
+    office roles), the citizens' addresses confirmed (invitations reach them by address)."""
+    office_a = await register_office(platform)
+    office_b = await register_other_office(platform)
+    async with AsyncExitStack() as stack:
+        clients = {}
+        for role in ROLES:
+            client = httpx.AsyncClient(base_url=server.url, timeout=20)
+            clients[role] = await stack.enter_async_context(client)
+            if role == ANONYMOUS:
+                await client.get("/")  # for the CSRF cookie, as a browser gets it
+            else:
+                await login(client, login_hint=ROLE_NRNS[role])
+        for role in ("other_citizen", "contact_with_share", "contact_without_share"):
+            await confirm_email(server, clients[role])
+        languages = {ANONYMOUS: platform.settings.default_language}
+        for role in ROLE_NRNS:
+            me = expect(await clients[role].get("/api/v1/me"), 200)
+            languages[role] = me["language"]
+        yield Cast(server, platform, clients, languages, office_a, office_b)
