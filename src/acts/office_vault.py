@@ -22,10 +22,14 @@ from acts.models import NotaryOffice, OfficeExchange
 from acts.seals import Seals
 from acts.services import NotaryRegister
 from idp_bridge import CurrentSession, LoginRefused, People, Person, parse_nrn
+from idp_bridge.notifications import Notifications
 from kluis import audit
 from kluis.audit import Actor
 from kluis.errors import Conflict, Invalid, NotFound
+from kluis.text import N_
 from vault import Document, Documents, Holder
+
+OFFERED = N_("%(office)s sent you a document in Kluis. Accept it to keep it in your vault.")
 
 
 class OfficeDocumentNotFound(NotFound):
@@ -64,12 +68,18 @@ class Offer:
 
 class OfficeVault:
     def __init__(
-        self, documents: Documents, register: NotaryRegister, seals: Seals, people: People
+        self,
+        documents: Documents,
+        register: NotaryRegister,
+        seals: Seals,
+        people: People,
+        notifications: Notifications,
     ) -> None:
         self.documents = documents
         self.register = register
         self.seals = seals
         self.people = people
+        self.notifications = notifications
 
     async def membership(
         self, db: AsyncSession, identity: CurrentSession, office_id: uuid.UUID
@@ -279,6 +289,9 @@ class OfficeVault:
         db.add(exchange)
         await db.flush()
         await self._both(db, exchange, document, "acts:office:offered", actor)
+        await self.notifications.notify(
+            db, citizen, "office", OFFERED, {"office": member.office.name}, link="/from-offices"
+        )
         await db.commit()
         return exchange
 

@@ -124,8 +124,25 @@ class SeenLogoutToken(UUIDBase):
     expires_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), index=True)
 
 
+class Notification(UUIDAuditBase):
+    """An in-app notification: a message id and its parameters, translated when shown, so
+    it reads in whatever language the person uses by then."""
+
+    __tablename__ = "notifications"
+
+    person_id: Mapped[uuid.UUID] = mapped_column(
+        GUID, ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))
+    message: Mapped[str] = mapped_column(String(200))
+    params: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    link: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    read_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+
+
 __all__ = [
     "LoginAttempt",
+    "Notification",
     "Person",
     "ProviderLink",
     "RelyingPartyKey",

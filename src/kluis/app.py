@@ -21,6 +21,8 @@ from acts.routes import OfficeController, OfficeVaultController, seal_keys
 from idp_bridge import Identity, build_identity
 from idp_bridge.dev_idp import DevIdentityProvider, DevIdentityProviderController
 from idp_bridge.history import Histories, HistoryApi, HistoryPages
+from idp_bridge.inbox import NotificationController, NotificationPages
+from idp_bridge.notifications import Notifications
 from idp_bridge.routes import (
     AuthController,
     MeController,
@@ -87,6 +89,7 @@ class Platform:
     identity: Identity
     histories: Histories
     documents: Documents
+    notifications: Notifications
     contacts: Contacts
     shares: Shares
     register: NotaryRegister
@@ -115,7 +118,8 @@ def build_platform(settings: Settings) -> Platform:
     )
     session_maker = database.session_maker(engine)
     documents = build_documents(settings, keys, hooks)
-    contacts = Contacts()
+    notifications = Notifications(settings, tasks)
+    contacts = Contacts(notifications)
     return Platform(
         settings=settings,
         keys=keys,
@@ -127,10 +131,11 @@ def build_platform(settings: Settings) -> Platform:
         histories=Histories(session_maker),
         documents=documents,
         contacts=contacts,
-        shares=Shares(documents, contacts),
+        notifications=notifications,
+        shares=Shares(documents, contacts, notifications),
         register=register,
         seals=seals,
-        office_vault=OfficeVault(documents, register, seals, identity.people),
+        office_vault=OfficeVault(documents, register, seals, identity.people, notifications),
         dev_idp=dev_idp,
     )
 
@@ -164,6 +169,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ShareController,
         VaultPages,
         SharingPages,
+        NotificationController,
+        NotificationPages,
         OfficeController,
         OfficeVaultController,
         seal_keys,
@@ -191,6 +198,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "emails": constant(platform.identity.emails),
             "histories": constant(platform.histories),
             "documents": constant(platform.documents),
+            "notifications": constant(platform.notifications),
             "contacts": constant(platform.contacts),
             "shares": constant(platform.shares),
             "register": constant(platform.register),

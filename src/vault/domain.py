@@ -237,25 +237,6 @@ class UploadInterrupted(AppError):
 
 # A share takes effect now, or at the owner's death (the succession rules activate it).
 SHARE_WHEN = ("now", "at_death")
-MAX_EMAIL = 320
-
-
-def invitation_address(email: str) -> str:
-    """The address an invitation waits for, in lower case (addresses compare that way).
-
-    Only a plausibility check: an invitation reaches whoever later confirms this address
-    through the confirmation link, which is the real proof.
-    """
-    address = email.strip().lower()
-    local, _, domain = address.rpartition("@")
-    if (
-        not local
-        or "." not in domain
-        or len(address) > MAX_EMAIL
-        or any(c.isspace() or unicodedata.category(c) == "Cc" for c in address)
-    ):
-        raise Invalid("This is not a valid e-mail address.", type="email-invalid")
-    return address
 
 
 def check_share_when(when: str) -> str:

@@ -169,6 +169,8 @@ def offices_copy(policy: Policy) -> tuple[Variant, ...]:
 
 
 THE_OFFICES_COPY = (Variant("the office's copy of D", NOBODY, OFFICE_COPY),)
+# An address a role changes its own to: never one the world invites.
+CHANGED_ADDRESS = "changed.address@example.test"
 SEND_TO_CITIZEN = json(lambda w: {"nrn": JAN})
 SHARE_WITH_EMMA = json(lambda w: {"contact_id": w.contact_emma, "when": "now"})
 
@@ -205,6 +207,20 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("PATCH", "/api/v1/me"): Entry(LOGIN, body=json(lambda w: {"preferred_office_id": w.office_a})),
     ("GET", "/api/v1/history"): Entry(LOGIN),
     ("GET", "/home"): Entry(LOGIN),
+    ("POST", "/api/v1/me/email"): Entry(LOGIN, body=json(lambda w: {"email": CHANGED_ADDRESS})),
+    ("POST", "/home/email"): Entry(LOGIN, 303, body=form(lambda w: {"email": CHANGED_ADDRESS})),
+    ("GET", "/auth/email/confirm"): Entry(
+        not_authorization("a confirmation link proves itself: without its token, refused", 400)
+    ),
+    ("GET", "/history/export.csv"): Entry(LOGIN),
+    ("GET", "/history/export.pdf"): Entry(LOGIN),
+    ("GET", "/api/v1/notifications"): Entry(LOGIN),
+    ("POST", "/api/v1/notifications/read"): Entry(LOGIN, 204),
+    ("GET", "/notifications"): Entry(LOGIN),
+    ("POST", "/notifications/read"): Entry(LOGIN, 303),
+    ("POST", "/notifications/preferences"): Entry(
+        LOGIN, 303, body=form(lambda w: {"share.app": "on"})
+    ),
     ("GET", "/history"): Entry(LOGIN),
     ("POST", "/language"): Entry(PUBLIC, 303, body=language),
     # -- documents --------------------------------------------------------------------------
@@ -326,6 +342,12 @@ MATRIX: dict[tuple[str, str], Entry] = {
     # -- not about authorization ----------------------------------------------------------
     ("GET", "/static/{file_path:path}"): Entry(
         not_authorization("static files: the same for everyone", 200)
+    ),
+    ("GET", "/dev/outbox"): Entry(
+        not_authorization("development outbox: refused by production settings", 200)
+    ),
+    ("GET", "/dev/outbox.json"): Entry(
+        not_authorization("development outbox: refused by production settings", 200)
     ),
     ("GET", "/dev-idp/.well-known/openid-configuration"): Entry(
         not_authorization("development identity provider: its discovery document", 200)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from idp_bridge.domain import NationalNumber, check_adult, parse_nrn
 from idp_bridge.models import Person
+from idp_bridge.notifications import check_preferences
 from kluis import audit
 from kluis.db import insert_unless_exists
 from kluis.errors import Invalid, NotFound
@@ -132,7 +133,10 @@ class People:
         if language is not None:
             person.language = language
         if notifications is not None:
-            person.notifications = {**(person.notifications or {}), **notifications}
+            person.notifications = {
+                **(person.notifications or {}),
+                **check_preferences(notifications),
+            }
         await db.commit()
         return person
 

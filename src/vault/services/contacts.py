@@ -13,12 +13,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from idp_bridge import Person
+from idp_bridge.domain import parse_email
+from idp_bridge.notifications import Notifications
 from kluis import audit
 from kluis.audit import Actor
 from kluis.db import insert_unless_exists
 from kluis.errors import Conflict, Invalid, NotFound
-from vault.domain import invitation_address
+from kluis.text import N_
 from vault.models import Contact, ContactInvitation, Share
+
+INVITED = N_("%(name)s invites you to become contacts in Kluis.")
+INVITED_NEW = N_(
+    "%(name)s invites you to become contacts in Kluis, the notaries' digital vault. "
+    "Log in with your eID or itsme and confirm this e-mail address to answer."
+)
 
 
 class InvitationNotFound(NotFound):
@@ -43,10 +51,15 @@ class ContactView:
 
 
 class Contacts:
+    def __init__(self, notifications: Notifications) -> None:
+        self.notifications = notifications
+
     async def invite(
         self, db: AsyncSession, person: Person, email: str, actor: Actor
     ) -> ContactInvitation:
-        address = invitation_address(email)
+        # Addresses compare in lower case: an invitation reaches whoever confirms it.
+        settings = self.notifications.settings
+        address = parse_email(email, test_domains=settings.env != "production").lower()
         if person.email and address == person.email.lower():
             raise Invalid("You cannot invite yourself.", type="cannot-invite-self")
         invitee = await self._confirmed_holder(db, address)
@@ -72,6 +85,15 @@ class Contacts:
             target=address,
             detail={"invitation": str(invitation.id)},
         )
+        params = {"name": person.full_name}
+        if invitee is not None:
+            await self.notifications.notify(
+                db, invitee, "invitation", INVITED, params, link="/contacts"
+            )
+        else:  # nobody has confirmed this address yet: the mail is the invitation
+            self.notifications.mail(
+                db, address, person.language, "invitation", INVITED_NEW, params, "/contacts"
+            )
         await db.commit()
         return invitation
 

@@ -15,13 +15,18 @@ from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from idp_bridge import Person
+from idp_bridge.notifications import Notifications
 from kluis import audit
 from kluis.audit import Actor
 from kluis.errors import Conflict, NotFound
+from kluis.text import N_
 from vault.domain import check_share_when
 from vault.models import Document, Share
 from vault.services.contacts import Contacts
 from vault.services.documents import Documents
+
+# Mails and notifications name who, never the document: its name may say too much.
+SHARED = N_("%(name)s shared a document with you in Kluis.")
 
 
 class ShareNotFound(NotFound):
@@ -41,9 +46,12 @@ def active() -> ColumnElement[bool]:
 
 
 class Shares:
-    def __init__(self, documents: Documents, contacts: Contacts) -> None:
+    def __init__(
+        self, documents: Documents, contacts: Contacts, notifications: Notifications
+    ) -> None:
         self.documents = documents
         self.contacts = contacts
+        self.notifications = notifications
 
     async def share(
         self,
@@ -84,6 +92,10 @@ class Shares:
             "vault:share:created",
             "vault:share:received",
         )
+        if when == "now":  # one for "at death" is the owner's secret until then
+            await self.notifications.notify(
+                db, recipient, "share", SHARED, {"name": owner.full_name}, link="/shared"
+            )
         await db.commit()
         return share, recipient
 
