@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.login import JAN, NOTARY, STAFF, login
+from tests.support.login import NOTARY, STAFF
 from tests.support.offices import member, register_office
 
 
@@ -23,9 +23,3 @@ async def staff(server, office_id):
     """Thomas Wouters, staff of the demo office, logged in."""
     async with member(server, STAFF) as client:
         yield client
-
-
-@pytest.fixture
-async def jan(server, browser_client):
-    await login(browser_client, login_hint=JAN)
-    return browser_client

@@ -8,43 +8,20 @@ import io
 import json
 import re
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from html import unescape
 
 import httpx
-import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.support import Translations
 
 from kluis.web import i18n
 from tests.support.login import JAN, MARIE, csrf, login
-from tests.support.smtp import SmtpServer
-from tests.support.tasks import Deferrals, running_worker, sending_to
+from tests.support.tasks import Deferrals
 
 SUBJECT = "Confirm your e-mail address for Kluis"
-
-
-@pytest.fixture(scope="module")
-def smtp_server() -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def mail_worker(settings, smtp_server) -> Iterator[None]:
-    with running_worker(sending_to(settings, smtp_server)):
-        yield
-
-
-@pytest.fixture
-def inbox(server, mail_worker, smtp_server) -> SmtpServer:
-    smtp_server.clear()
-    return smtp_server
 
 
 def link_in(message: EmailMessage) -> str:
