@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -19,21 +18,17 @@ from kluis.hooks import Hooks, SealStatus
 from kluis.keys import KeyProvider
 from kluis.settings import Settings
 from vault.domain import (
-    SNIFF_BYTES,
     FileTooLarge,
-    MalwareFound,
     QuotaExceeded,
-    UnscannableContent,
-    check_content,
     check_extension,
     check_tags,
     clean_name,
 )
-from vault.interfaces import Scanner, ScanSession, Verdict
+from vault.interfaces import Scanner, ScanSession
 from vault.models import Document, Share, VaultQuota
-from vault.scanner import ScanStopped
+from vault.services.intake import scan_and_store
 from vault.storage import DocumentWriter, Manifest, StorageEngine, crypto
-from vault.streaming import Stage, chunks
+from vault.streaming import chunks
 
 
 @dataclass(frozen=True)
@@ -155,7 +150,9 @@ class Documents:
             writer: DocumentWriter | None = None
             try:
                 writer = await self.engine.writer(document_id, data_key)
-                digest, media_type = await self._stream(body, ext, room, limit, scan, writer)
+                digest, media_type = await scan_and_store(
+                    body, ext, room, limit, scan, writer, self.engine.layout.chunk_bytes
+                )
                 manifest = await writer.commit()
             except BaseException:
                 await asyncio.shield(self._discard(document_id, writer, scan))
@@ -173,70 +170,6 @@ class Documents:
             await self._record_refusal(db, holder, shown_name, refusal, actor)
             raise
         return document
-
-    async def _stream(
-        self,
-        body: AsyncIterator[bytes],
-        ext: str,
-        room: int,
-        limit: int,
-        scan: ScanSession,
-        writer: DocumentWriter,
-    ) -> tuple[str, str]:
-        digest = hashlib.sha256()
-        media_type: str | None = None
-        size = 0
-
-        async def store(item: tuple[memoryview | bytes, bool]) -> None:
-            chunk, last = item
-            # hashlib lets go of the GIL: the hash runs beside the encryption.
-            await asyncio.gather(
-                asyncio.to_thread(digest.update, chunk), writer.write(chunk, last=last)
-            )
-
-        scanning, storing = Stage(scan.send), Stage(store)
-        try:
-            async for chunk, last in chunks(body, self.engine.layout.chunk_bytes):
-                if media_type is None:
-                    media_type = check_content(ext, bytes(chunk[:SNIFF_BYTES]))
-                size += len(chunk)
-                if size > limit:
-                    raise FileTooLarge()
-                if size > room:
-                    raise QuotaExceeded()
-                if storing.error is not None:
-                    raise storing.error
-                if isinstance(scanning.error, ScanStopped):
-                    break  # clamd stopped reading: its verdict says why
-                if scanning.error is not None:
-                    raise scanning.error
-                await scanning.put(chunk)
-                await storing.put((chunk, last))
-            await scanning.finish()
-            await storing.finish()
-        except BaseException:
-            scanning.cancel()
-            storing.cancel()
-            raise
-        if storing.error is not None:
-            raise storing.error
-        if scanning.error is not None and not isinstance(scanning.error, ScanStopped):
-            raise scanning.error
-        if media_type is None:
-            raise Invalid("This file is empty.", type="empty-file")
-        # clamd scans only once it has the last byte: make the fragments durable meanwhile.
-        verdict, flushed = await asyncio.gather(
-            scan.verdict(), writer.flush(), return_exceptions=True
-        )
-        for outcome in (verdict, flushed):
-            if isinstance(outcome, BaseException):
-                raise outcome
-        assert isinstance(verdict, Verdict)
-        if verdict.unscannable:
-            raise UnscannableContent()
-        if not verdict.clean:
-            raise MalwareFound(params={"signature": verdict.signature or "?"})
-        return digest.hexdigest(), media_type
 
     async def _discard(
         self, document_id: uuid.UUID, writer: DocumentWriter | None, scan: ScanSession | None
