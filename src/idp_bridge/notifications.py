@@ -94,7 +94,7 @@ class Notifications:
             if link:
                 body += "\n\n" + self.settings.base_url + link
             body += "\n\n" + gettext(
-                "You can choose which e-mails you receive on your home page in Kluis."
+                "You can choose which e-mails you receive on the Notifications page in Kluis."
             )
             self.tasks.send_mail(db, Email(to=address, subject=gettext(SUBJECTS[kind]), body=body))
 
