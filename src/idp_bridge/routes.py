@@ -108,13 +108,16 @@ def identity_middleware(app: ASGIApp) -> ASGIApp:
         if scope["type"] == "http" and not scope["path"].startswith("/static/"):
             state = scope["litestar_app"].state
             token = ASGIConnection(scope).cookies.get(state.settings.session_cookie)
-            identity = None
+            identity, unread = None, 0
             if token:
                 async with state.session_maker() as db:
                     identity = await state.identity.sessions.load(db, token)
+                    # Pages show how many notifications are unread; the API has its route.
+                    if identity is not None and not scope["path"].startswith("/api/"):
+                        unread = await state.notifications.unread(db, identity.person.id)
             if identity is not None and identity.person.language in state.settings.languages:
                 set_language(identity.person.language)  # a person's own choice wins
-            scope.setdefault("state", {})["identity"] = identity
+            scope.setdefault("state", {}).update(identity=identity, unread_notifications=unread)
         await app(scope, receive, send)
 
     return middleware

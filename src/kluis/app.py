@@ -223,6 +223,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "settings": settings,
                 "platform": platform,
                 "identity": platform.identity,
+                "notifications": platform.notifications,
                 "session_maker": platform.session_maker,
             }
         ),

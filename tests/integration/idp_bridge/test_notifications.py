@@ -98,6 +98,9 @@ async def test_a_document_from_an_office_is_announced(server, platform, jan):
     assert "Notaris Claes" in shown[0]["text"]
     page = await jan.get("/notifications")
     assert "Notaris Claes" in page.text
+    assert 'unread-count"' in page.text  # the badge in the navigation
+    await jan.post("/notifications/read", data={"_csrf_token": jan.cookies["csrftoken"]})
+    assert 'unread-count"' not in (await jan.get("/vault/")).text
 
 
 async def test_unknown_preferences_are_refused(server, jan):
