@@ -1,9 +1,19 @@
 """Acts: the notary register, office vaults, the deed registry, dossiers, messages and
 questionnaires."""
 
+from acts.access import Membership, OfficeAccess, OfficeSoftware
 from acts.models import NotaryOffice, OfficeMember
 from acts.office_vault import OfficeVault
 from acts.seals import Seals
 from acts.services import NotaryRegister
 
-__all__ = ["NotaryOffice", "NotaryRegister", "OfficeMember", "OfficeVault", "Seals"]
+__all__ = [
+    "Membership",
+    "NotaryOffice",
+    "NotaryRegister",
+    "OfficeAccess",
+    "OfficeMember",
+    "OfficeSoftware",
+    "OfficeVault",
+    "Seals",
+]

@@ -14,14 +14,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
+from litestar import Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from acts.access import Membership, OfficeAccess
 from acts.models import NotaryOffice, OfficeExchange
 from acts.seals import Seals
 from acts.services import NotaryRegister
-from idp_bridge import CurrentSession, LoginRefused, People, Person, parse_nrn
+from idp_bridge import LoginRefused, People, Person, parse_nrn
 from idp_bridge.notifications import Notifications
 from kluis import audit
 from kluis.audit import Actor
@@ -38,19 +41,6 @@ class OfficeDocumentNotFound(NotFound):
 
 class ExchangeNotFound(NotFound):
     default_type = "exchange-not-found"
-
-
-@dataclass(frozen=True)
-class Membership:
-    """A person working in an office vault, as notary or staff."""
-
-    office: NotaryOffice
-    person: Person
-    role: str
-
-    @property
-    def sees_confidential(self) -> bool:
-        return self.role == "notary"
 
 
 @dataclass(frozen=True)
@@ -74,7 +64,9 @@ class OfficeVault:
         seals: Seals,
         people: People,
         notifications: Notifications,
+        access: OfficeAccess,
     ) -> None:
+        self.access = access
         self.documents = documents
         self.register = register
         self.seals = seals
@@ -82,15 +74,9 @@ class OfficeVault:
         self.notifications = notifications
 
     async def membership(
-        self, db: AsyncSession, identity: CurrentSession, office_id: uuid.UUID
+        self, db: AsyncSession, request: Request[Any, Any, Any], office_id: uuid.UUID
     ) -> Membership:
-        """The caller's place in an office; an office they are not in does not exist."""
-        roles = [r.name for r in identity.roles if r.scope_id == office_id]
-        if not roles:
-            raise NotFound("This notary office is not registered.", type="office-not-found")
-        office = await self.register.office(db, office_id)
-        role = "notary" if "notary" in roles else roles[0]
-        return Membership(office, identity.person, role)
+        return await self.access.membership(db, request, office_id)
 
     # -- a citizen and an office ---------------------------------------------------------
 

@@ -163,7 +163,7 @@ class OfficePages(Controller):
         documents: NamedDependency[Documents],
         office_id: FromPath[uuid.UUID],
     ) -> Template:
-        member = await office_vault.membership(db, current(request), office_id)
+        member = await office_vault.membership(db, request, office_id)
         return Template(
             "acts/office_vault.html",
             context={
@@ -182,7 +182,7 @@ class OfficePages(Controller):
         office_id: FromPath[uuid.UUID],
         document_id: FromPath[uuid.UUID],
     ) -> Redirect:
-        member = await office_vault.membership(db, current(request), office_id)
+        member = await office_vault.membership(db, request, office_id)
         form = await request.form()
         await office_vault.send_to_citizen(
             db, member, document_id, str(form.get("nrn", "")), request_actor(request)

@@ -11,6 +11,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from acts.access import caller_actor, requires_member_or_software
 from acts.models import NotaryOffice, OfficeExchange
 from acts.office_vault import OfficeDocument, OfficeVault
 from acts.schemas import (
@@ -188,7 +189,7 @@ class OfficeVaultController(Controller):
 
     path = "/api/v1/offices/{office_id:uuid}/documents"
     tags = ["notary offices"]
-    guards = [requires_login]
+    guards = [requires_member_or_software]
 
     @get("/")
     async def list_documents(
@@ -198,7 +199,7 @@ class OfficeVaultController(Controller):
         office_vault: NamedDependency[OfficeVault],
         office_id: FromPath[uuid.UUID],
     ) -> list[OfficeDocumentOut]:
-        member = await office_vault.membership(db, current(request), office_id)
+        member = await office_vault.membership(db, request, office_id)
         return [office_document_out(d) for d in await office_vault.list(db, member)]
 
     @post("/", status_code=201, request_max_body_size=None)
@@ -211,7 +212,7 @@ class OfficeVaultController(Controller):
         name: FromQuery[str | None] = None,
     ) -> OfficeDocumentOut:
         """Store a document in the office vault, sealed: the body is the file, streamed."""
-        member = await office_vault.membership(db, current(request), office_id)
+        member = await office_vault.membership(db, request, office_id)
         length = request.headers.get("content-length")
         document = await office_vault.upload(
             db,
@@ -219,7 +220,7 @@ class OfficeVaultController(Controller):
             name=name,
             body=request_body(request),
             declared_size=int(length) if length and length.isdigit() else None,
-            actor=request_actor(request),
+            actor=caller_actor(request),
         )
         return office_document_out(OfficeDocument(document, None))
 
@@ -232,12 +233,12 @@ class OfficeVaultController(Controller):
         office_id: FromPath[uuid.UUID],
         document_id: FromPath[uuid.UUID],
     ) -> Response[Any]:
-        member = await office_vault.membership(db, current(request), office_id)
+        member = await office_vault.membership(db, request, office_id)
         found = await office_vault.get(db, member, document_id)
         return await download(
             request,
             found.document,
-            lambda start, end: office_vault.content(db, found, request_actor(request), start, end),
+            lambda start, end: office_vault.content(db, found, caller_actor(request), start, end),
         )
 
     @post("/{document_id:uuid}/send", status_code=201)
@@ -251,8 +252,8 @@ class OfficeVaultController(Controller):
         data: JSONBody[SendToCitizen],
     ) -> ExchangeOut:
         """Offer a document, sealed, to a citizen (by national registry number)."""
-        member = await office_vault.membership(db, current(request), office_id)
+        member = await office_vault.membership(db, request, office_id)
         exchange = await office_vault.send_to_citizen(
-            db, member, document_id, data.nrn, request_actor(request)
+            db, member, document_id, data.nrn, caller_actor(request)
         )
         return exchange_out(exchange)

@@ -8,7 +8,7 @@ from idp_bridge.domain import LoginRefused, NationalNumber, loa_at_least, make_n
 from idp_bridge.interfaces import IdentityProvider, VerifiedIdentity
 from idp_bridge.models import Person
 from idp_bridge.oidc import OIDCProvider
-from idp_bridge.routes import current, request_actor, requires_login
+from idp_bridge.routes import current, identity_of, request_actor, requires_login
 from idp_bridge.rp_keys import RelyingPartyKeys
 from idp_bridge.services import (
     CurrentSession,
@@ -69,6 +69,7 @@ __all__ = [
     "build_identity",
     "build_providers",
     "current",
+    "identity_of",
     "loa_at_least",
     "make_nrn",
     "nrn_index",

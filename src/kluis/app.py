@@ -15,7 +15,7 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from acts import NotaryRegister, OfficeVault, Seals
+from acts import NotaryRegister, OfficeAccess, OfficeVault, Seals
 from acts.pages import OfficePages
 from acts.routes import OfficeController, OfficeVaultController, seal_keys
 from idp_bridge import Identity, build_identity
@@ -135,7 +135,9 @@ def build_platform(settings: Settings) -> Platform:
         shares=Shares(documents, contacts, notifications),
         register=register,
         seals=seals,
-        office_vault=OfficeVault(documents, register, seals, identity.people, notifications),
+        office_vault=OfficeVault(
+            documents, register, seals, identity.people, notifications, OfficeAccess(register)
+        ),
         dev_idp=dev_idp,
     )
 

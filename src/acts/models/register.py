@@ -26,6 +26,8 @@ class NotaryOffice(UUIDAuditBase):
     name: Mapped[str] = mapped_column(String(200))
     enterprise_number: Mapped[str] = mapped_column(String(10), unique=True)
     municipality: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    address: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
 
 
 class OfficeMember(UUIDAuditBase):
