@@ -16,6 +16,9 @@ from litestar.openapi import OpenAPIConfig
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from acts import NotaryRegister, OfficeAccess, OfficeVault, Seals
+from acts.deeds import Deeds
+from acts.deeds.pages import DeedPages
+from acts.deeds.routes import DeedController, OfficeDeedController
 from acts.pages import OfficePages
 from acts.routes import OfficeController, OfficeVaultController, seal_keys
 from idp_bridge import Identity, build_identity
@@ -95,6 +98,7 @@ class Platform:
     register: NotaryRegister
     seals: Seals
     office_vault: OfficeVault
+    deeds: Deeds
     dev_idp: DevIdentityProvider | None
 
 
@@ -120,6 +124,7 @@ def build_platform(settings: Settings) -> Platform:
     documents = build_documents(settings, keys, hooks)
     notifications = Notifications(settings, tasks)
     contacts = Contacts(notifications)
+    office_access = OfficeAccess(register)
     return Platform(
         settings=settings,
         keys=keys,
@@ -136,8 +141,9 @@ def build_platform(settings: Settings) -> Platform:
         register=register,
         seals=seals,
         office_vault=OfficeVault(
-            documents, register, seals, identity.people, notifications, OfficeAccess(register)
+            documents, register, seals, identity.people, notifications, office_access
         ),
+        deeds=Deeds(documents, seals, notifications, keys, office_access),
         dev_idp=dev_idp,
     )
 
@@ -177,6 +183,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         OfficeVaultController,
         seal_keys,
         OfficePages,
+        # the deed registry
+        OfficeDeedController,
+        DeedController,
+        DeedPages,
         jwks,
         static_files(),
     ]
@@ -206,6 +216,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "register": constant(platform.register),
             "seals": constant(platform.seals),
             "office_vault": constant(platform.office_vault),
+            "deeds": constant(platform.deeds),
             "dev_idp": constant(platform.dev_idp),
             "outbox": constant(outbox),
         },

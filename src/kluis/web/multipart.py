@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from hmac import compare_digest
 from typing import Any
 
 from litestar import Request
+from litestar.middleware.csrf import CSRF_SECRET_LENGTH, generate_csrf_hash
+from litestar.utils.scope.state import ScopeState
 from multipart import MultipartSegment, ParserError, PushMultipartParser, parse_options_header
 
-from kluis.errors import Invalid
+from kluis.errors import Forbidden, Invalid
 from kluis.text import N_
 
 MAX_FIELD_BYTES = 64 * 1024
@@ -138,3 +141,27 @@ def field(fields: dict[str, list[str]], name: str) -> str:
     """One text field's value, "" when absent."""
     values = fields.get(name)
     return values[0].strip() if values else ""
+
+
+def _csrf_secret(token: str, secret: str) -> str | None:
+    if len(token) <= CSRF_SECRET_LENGTH:
+        return None
+    value, signature = token[:CSRF_SECRET_LENGTH], token[CSRF_SECRET_LENGTH:]
+    return value if compare_digest(signature, generate_csrf_hash(value, secret)) else None
+
+
+def check_form_token(request: Request[Any, Any, Any], fields: dict[str, list[str]]) -> None:
+    """The CSRF check of a page whose multipart form streams: such a route is excluded from
+    the CSRF middleware (which would read the whole form, files and all, before the route
+    runs) and checks here, as the middleware does, the form's `_csrf_token` field (or the
+    header) against the cookie, once the text fields are read and before any file is."""
+    config = request.app.csrf_config
+    assert config is not None
+    sent = request.headers.get(config.header_name) or field(fields, "_csrf_token")
+    cookie = request.cookies.get(config.cookie_name, "")
+    expected = _csrf_secret(cookie, config.secret)
+    if expected is None or not compare_digest(_csrf_secret(sent, config.secret) or "", expected):
+        raise Forbidden(
+            N_("This form has expired. Please load the page again."), type="csrf-invalid"
+        )
+    ScopeState.from_scope(request.scope).csrf_token = sent  # for the page rendered next
