@@ -118,6 +118,7 @@ class DeedPages(Controller):
         except AppError as refusal:
             await _discard(form)
             await db.rollback()
+            await db.refresh(member.office)  # for the page, after the rollback expired it
             values = {name: (fields.get(name) or [""])[0] for name in FORM_FIELDS}
             return await self._office_page(
                 db,
