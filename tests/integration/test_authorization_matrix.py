@@ -26,6 +26,7 @@ import pytest
 from litestar.routes import HTTPRoute
 
 from tests.conftest import KEPT_BETWEEN_SERVER_TESTS, _clear_locations, _truncate
+from tests.support import files
 from tests.support.login import JAN
 from tests.support.world import (
     ANONYMOUS,
@@ -112,6 +113,7 @@ PATH_VALUES: Fill = {
     "contact_id": attrgetter("contact"),
     "invitation_id": attrgetter("invitation"),
     "exchange_id": attrgetter("offer"),
+    "deed_id": attrgetter("deed"),
     "office_id": attrgetter("office_a"),
     "provider": lambda _: "dev",
     "answer": lambda _: "accept",
@@ -173,6 +175,18 @@ THE_OFFICES_COPY = (Variant("the office's copy of D", NOBODY, OFFICE_COPY),)
 CHANGED_ADDRESS = "changed.address@example.test"
 SEND_TO_CITIZEN = json(lambda w: {"nrn": JAN})
 SHARE_WITH_EMMA = json(lambda w: {"contact_id": w.contact_emma, "when": "now"})
+
+DEED_PARTY = Policy("DEED_PARTY", roles("owner"))  # Jan: the one party to office A's deed
+IN_OFFICE_B = (Variant("office B", OFFICE_B_MEMBER, {"office_id": attrgetter("office_b")}),)
+
+
+def deed_form(world: World, cast: Cast, role: str) -> dict[str, Any]:
+    """A deed to publish (multipart: the fields, then the PDF), a registry number each."""
+    return {
+        "data": {"registry_number": f"M-{role}", "kind": "gift", "date": "2024-01-02", "party": JAN},
+        "files": {"file": ("akte.pdf", files.pdf(), "application/pdf")},
+    }
+
 
 MATRIX: dict[tuple[str, str], Entry] = {
     # -- identity -------------------------------------------------------------------------
@@ -339,6 +353,20 @@ MATRIX: dict[tuple[str, str], Entry] = {
         fill=OFFICE_COPY,
         variants=offices_copy(OFFICE_A_NOTARY),
     ),
+    # -- the deed registry ------------------------------------------------------------------
+    ("GET", "/api/v1/offices/{office_id:uuid}/deeds"): Entry(OFFICE_A_MEMBER, variants=IN_OFFICE_B),
+    ("POST", "/api/v1/offices/{office_id:uuid}/deeds"): Entry(
+        OFFICE_A_MEMBER, 201, body=deed_form, variants=IN_OFFICE_B
+    ),
+    ("GET", "/offices/{office_id:uuid}/deeds"): Entry(OFFICE_A_MEMBER, variants=IN_OFFICE_B),
+    ("POST", "/offices/{office_id:uuid}/deeds"): Entry(
+        OFFICE_A_MEMBER, 303, body=deed_form, variants=IN_OFFICE_B
+    ),
+    ("GET", "/api/v1/deeds"): Entry(LOGIN),
+    ("GET", "/api/v1/deeds/{deed_id:uuid}"): Entry(DEED_PARTY),
+    ("GET", "/api/v1/deeds/{deed_id:uuid}/content"): Entry(DEED_PARTY),
+    ("GET", "/deeds"): Entry(LOGIN),
+    ("GET", "/deeds/{deed_id:uuid}"): Entry(DEED_PARTY),
     # -- not about authorization ----------------------------------------------------------
     ("GET", "/static/{file_path:path}"): Entry(
         not_authorization("static files: the same for everyone", 200)

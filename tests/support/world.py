@@ -6,7 +6,8 @@ Roles: an anonymous visitor; Jan, the owner of document D; Lucas, another citize
 pending invitation from Jan); Marie, Jan's contact with a `now` share of D; Emma, Jan's
 contact without a share; the notary and the staff member of office B, to which nothing was
 sent; Sophie and Thomas, notary and staff of office A, to which Jan sent D (twice: once
-plainly, once confidentially) and which offered Jan a sealed document of its own.
+plainly, once confidentially) and which offered Jan a sealed document of its own and
+published a deed with Jan as its party.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlalchemy import select
 
 from idp_bridge import make_nrn
 from kluis import db as database
+from tests.support import files
 from tests.support.contacts import confirm_email, invite
 from tests.support.login import JAN, MARIE, NOTARY, STAFF, csrf, login
 from tests.support.offices import OPERATOR, register_office
@@ -56,6 +58,8 @@ WORLD_TABLES = frozenset(
         "contacts",
         "contact_invitations",
         "office_exchanges",
+        "deeds",
+        "deed_parties",
         "vault_quotas",
         "history_events",
         "history_heads",
@@ -68,6 +72,8 @@ WATCHED_TABLES = (
     "contacts",
     "contact_invitations",
     "office_exchanges",
+    "deeds",
+    "deed_parties",
     "history_events",
 )
 NEW_ADDRESS = "nieuw.contact@example.test"  # nobody's: what the invitation checks invite
@@ -94,6 +100,7 @@ class World:
     office_copy: str  # office A's copy of D
     confidential_copy: str  # office A's confidential copy of D (notaries only)
     offer: str  # the exchange by which office A offers Jan a sealed document
+    deed: str  # a deed office A published, Jan its one party
 
 
 def expect(response: httpx.Response, status: int) -> Any:
@@ -179,6 +186,12 @@ class Cast:
             json={"nrn": JAN},
             headers=csrf(sophie),
         )
+        deed = await sophie.post(
+            f"/api/v1/offices/{self.office_a}/deeds",
+            data={"registry_number": "W-1", "kind": "sale", "date": "2024-03-15", "party": JAN},
+            files={"file": ("akte.pdf", files.pdf(), "application/pdf")},
+            headers=csrf(sophie),
+        )
         return World(
             office_a=self.office_a,
             office_b=self.office_b,
@@ -190,6 +203,7 @@ class Cast:
             office_copy=copies[False],
             confidential_copy=copies[True],
             offer=expect(offered, 201)["id"],
+            deed=expect(deed, 201)["id"],
         )
 
     async def snapshot(self, tables: tuple[str, ...] = WATCHED_TABLES) -> dict[str, dict]:
