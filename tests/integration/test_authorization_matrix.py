@@ -183,7 +183,12 @@ IN_OFFICE_B = (Variant("office B", OFFICE_B_MEMBER, {"office_id": attrgetter("of
 def deed_form(world: World, cast: Cast, role: str) -> dict[str, Any]:
     """A deed to publish (multipart: the fields, then the PDF), a registry number each."""
     return {
-        "data": {"registry_number": f"M-{role}", "kind": "gift", "date": "2024-01-02", "party": JAN},
+        "data": {
+            "registry_number": f"M-{role}",
+            "kind": "gift",
+            "date": "2024-01-02",
+            "party": JAN,
+        },
         "files": {"file": ("akte.pdf", files.pdf(), "application/pdf")},
     }
 

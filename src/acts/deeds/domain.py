@@ -71,9 +71,7 @@ def check_registry_number(value: str) -> str:
         )
     if len(number) > MAX_REGISTRY_NUMBER or not set(number) <= REGISTRY_CHARACTERS:
         raise Invalid(
-            N_(
-                "A registry number has at most 50 letters, digits, spaces and the signs / - . _"
-            ),
+            N_("A registry number has at most 50 letters, digits, spaces and the signs / - . _"),
             type="deed-registry-number-invalid",
         )
     return number

@@ -141,8 +141,6 @@ class DeedController(Controller):
         return await download(
             request,
             view.document,
-            lambda start, end: deeds.content(
-                db, person, view, request_actor(request), start, end
-            ),
+            lambda start, end: deeds.content(db, person, view, request_actor(request), start, end),
             view.seal,
         )

@@ -185,9 +185,7 @@ class Deeds:
         """Every deed the office published, newest first."""
         return await self._views(db, Deed.office_id == member.office.id)
 
-    async def published(
-        self, db: AsyncSession, member: Membership, deed_id: uuid.UUID
-    ) -> DeedView:
+    async def published(self, db: AsyncSession, member: Membership, deed_id: uuid.UUID) -> DeedView:
         found = await self._views(db, Deed.office_id == member.office.id, Deed.id == deed_id)
         if not found:
             raise DeedNotFound()
