@@ -1,10 +1,10 @@
 """Notifications: what happened that a person should know about, in the app and by e-mail.
 
 Each kind (a contact invitation, a new share, a document from a notary office, a deed
-published with the person as a party) can be
-switched off per channel in the person's preferences (`notifications`: `"<kind>.<channel>":
-false`); both channels are on until they say otherwise. E-mail goes only to a confirmed
-address, and only once the transaction that caused it commits.
+naming the person as a party) can be switched off per channel in the person's preferences
+(`notifications`: `"<kind>.<channel>": false`); both channels are on until they say
+otherwise. E-mail goes only to a confirmed address, and only once the transaction that
+caused it commits.
 """
 
 from __future__ import annotations
