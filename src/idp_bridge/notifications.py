@@ -1,8 +1,8 @@
 """Notifications: what happened that a person should know about, in the app and by e-mail.
 
-Each kind (a contact invitation, a new share, a document from a notary office) can be
-switched off per channel in the person's preferences (`notifications`: `"<kind>.<channel>":
-false`); both channels are on until they say otherwise. E-mail goes only to a confirmed
+Each kind (a contact invitation, a new share, a document or a questionnaire from a notary
+office) can be switched off per channel in the person's preferences (`notifications`:
+`"<kind>.<channel>": false`); both channels are on until they say otherwise. E-mail goes only to a confirmed
 address, and only once the transaction that caused it commits.
 """
 
@@ -27,12 +27,14 @@ KINDS = {
     "invitation": N_("Contact invitations"),
     "share": N_("Documents shared with me"),
     "office": N_("Documents from a notary office"),
+    "questionnaire": N_("Questionnaires from a notary office"),
 }
 CHANNELS = {"app": N_("In the app"), "email": N_("By e-mail")}
 SUBJECTS = {
     "invitation": N_("Kluis: an invitation to become contacts"),
     "share": N_("Kluis: a document was shared with you"),
     "office": N_("Kluis: a document from your notary office"),
+    "questionnaire": N_("Kluis: a questionnaire from your notary office"),
 }
 
 

@@ -16,7 +16,11 @@ from litestar.openapi import OpenAPIConfig
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from acts import NotaryRegister, OfficeAccess, OfficeVault, Seals
+from acts.dossiers.access import DossierAccess
 from acts.pages import OfficePages
+from acts.questionnaires.pages import QuestionnairePages
+from acts.questionnaires.routes import QuestionnaireController
+from acts.questionnaires.service import Questionnaires
 from acts.routes import OfficeController, OfficeVaultController, seal_keys
 from idp_bridge import Identity, build_identity
 from idp_bridge.dev_idp import DevIdentityProvider, DevIdentityProviderController
@@ -95,6 +99,7 @@ class Platform:
     register: NotaryRegister
     seals: Seals
     office_vault: OfficeVault
+    questionnaires: Questionnaires
     dev_idp: DevIdentityProvider | None
 
 
@@ -138,6 +143,10 @@ def build_platform(settings: Settings) -> Platform:
         office_vault=OfficeVault(
             documents, register, seals, identity.people, notifications, OfficeAccess(register)
         ),
+        # -- questionnaires (issue 5, part 6) --
+        questionnaires=Questionnaires(
+            keys, documents, notifications, DossierAccess(OfficeAccess(register))
+        ),
         dev_idp=dev_idp,
     )
 
@@ -177,6 +186,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         OfficeVaultController,
         seal_keys,
         OfficePages,
+        QuestionnaireController,
+        QuestionnairePages,
         jwks,
         static_files(),
     ]
@@ -206,6 +217,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "register": constant(platform.register),
             "seals": constant(platform.seals),
             "office_vault": constant(platform.office_vault),
+            "questionnaires": constant(platform.questionnaires),
             "dev_idp": constant(platform.dev_idp),
             "outbox": constant(outbox),
         },
