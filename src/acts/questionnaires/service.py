@@ -102,23 +102,18 @@ class Questionnaires:
     async def recipients(self, db: AsyncSession, side: DossierSide) -> list[Recipient]:
         """The dossier's clients and its company's accounts, by name where known."""
         dossier = side.dossier
-        rows: list[tuple[uuid.UUID, str]] = list(
-            (
-                await db.execute(
-                    select(DossierClient.id, DossierClient.nrn_index).where(
-                        DossierClient.dossier_id == dossier.id
-                    )
-                )
-            ).tuples()
-        )
+        queries = [
+            select(DossierClient.id, DossierClient.nrn_index).where(
+                DossierClient.dossier_id == dossier.id
+            )
+        ]
         if dossier.company_id is not None:
-            rows += (
-                await db.execute(
-                    select(CompanyMember.id, CompanyMember.nrn_index).where(
-                        CompanyMember.company_id == dossier.company_id
-                    )
+            queries.append(
+                select(CompanyMember.id, CompanyMember.nrn_index).where(
+                    CompanyMember.company_id == dossier.company_id
                 )
-            ).tuples()
+            )
+        rows = [(row_id, index) for query in queries for row_id, index in await db.execute(query)]
         names = {
             p.nrn_index: p.full_name
             for p in await db.scalars(
