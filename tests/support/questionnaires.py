@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy import select
+
 from acts.models import Dossier, DossierClient
 from idp_bridge import nrn_index, seal_nrn
+from tests.support.files import pdf
+from tests.support.login import JAN, csrf
 
 EVERY_KIND = [
     {"id": "buyer", "kind": "text", "label": "Name of the buyer", "required": True},
@@ -56,4 +60,46 @@ def build(recipient: str, questions: list[dict] | None = None, title: str = "Int
         "title": title,
         "recipient_nrn": recipient,
         "questions": EVERY_KIND if questions is None else questions,
+    }
+
+
+async def client_row(platform, dossier: str) -> str:
+    """The id of the dossier's (first) client row: what the builder's form chooses by."""
+    async with platform.session_maker() as db:
+        found = await db.scalar(
+            select(DossierClient.id).where(DossierClient.dossier_id == uuid.UUID(dossier))
+        )
+        return str(found)
+
+
+async def questionnaire_world(platform, office_id: str, notary, jan) -> dict[str, str]:
+    """For the authorization matrix: a dossier of `office_id` with Jan as its client, and two
+    questionnaires sent to him: one with every required question answered (the file not
+    yet), one finished (its file answered, its PDF delivered)."""
+    dossier = await open_dossier(platform, office_id, [JAN])
+    required = {"buyer": "Jan", "price": 1, "signing": "2026-03-01", "mortgage": False}
+    ids = []
+    for _ in range(2):
+        sent = await notary.post(
+            f"/api/v1/dossiers/{dossier}/questionnaires", json=build(JAN), headers=csrf(notary)
+        )
+        assert sent.status_code == 201, sent.text
+        qid = sent.json()["id"]
+        url = f"/api/v1/dossiers/{dossier}/questionnaires/{qid}"
+        saved = await jan.put(
+            url, json={"answers": {**required, "regime": "community"}}, headers=csrf(jan)
+        )
+        assert saved.status_code == 200, saved.text
+        ids.append((qid, url))
+    qid, url = ids[1]
+    filed = await jan.put(
+        f"{url}/files/deed", params={"name": "Akte.pdf"}, content=pdf(), headers=csrf(jan)
+    )
+    assert filed.status_code == 200, filed.text
+    assert (await jan.post(url, headers=csrf(jan))).status_code == 200
+    return {
+        "qn_dossier": dossier,
+        "qn_client": await client_row(platform, dossier),
+        "questionnaire": ids[0][0],
+        "questionnaire_done": qid,
     }
