@@ -2,8 +2,8 @@
 
 Each kind (a contact invitation, a new share, a document or a questionnaire from a notary
 office) can be switched off per channel in the person's preferences (`notifications`:
-`"<kind>.<channel>": false`); both channels are on until they say otherwise. E-mail goes only to a confirmed
-address, and only once the transaction that caused it commits.
+`"<kind>.<channel>": false`); both channels are on until they say otherwise. E-mail goes
+only to a confirmed address, and only once the transaction that caused it commits.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ def log_in(page: Page, nrn: str) -> None:
 
 
 def step(number: int) -> re.Pattern[str]:
-    """ "Question 3 of 4", in whichever language the page speaks."""
+    """The step counter ("Question 3 of 4") in whichever language the page speaks."""
     return re.compile(rf"\b{number}\D+4\b")
 
 

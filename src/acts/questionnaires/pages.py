@@ -217,11 +217,12 @@ class QuestionnairePages(Controller):
                 )
                 uploaded = True
                 break
-        if not uploaded:
-            value = saved if question["kind"] == "file" else None
-            if question["kind"] != "file":
-                raw = fields.get("answer", [""])[0]
-                value = domain.from_form(question, raw)
+        if not uploaded:  # a file question without a new file keeps the one it has
+            value = (
+                saved
+                if question["kind"] == "file"
+                else domain.from_form(question, fields.get("answer", [""])[0])
+            )
             await questionnaires.save(db, side, questionnaire_id, {question["id"]: value})
         if then == "stop":
             return Redirect(_base(dossier_id), status_code=303)
