@@ -1,10 +1,10 @@
 """Notifications: what happened that a person should know about, in the app and by e-mail.
 
-Each kind (a contact invitation, a new share, a document from a notary office, a deed
-naming the person as a party) can be switched off per channel in the person's preferences
-(`notifications`: `"<kind>.<channel>": false`); both channels are on until they say
-otherwise. E-mail goes only to a confirmed address, and only once the transaction that
-caused it commits.
+Each kind (a contact invitation, a new share, a document or a questionnaire from a notary
+office, a deed naming the person as a party) can be switched off per channel in the
+person's preferences (`notifications`: `"<kind>.<channel>": false`); both channels are on
+until they say otherwise. E-mail goes only to a confirmed address, and only once the
+transaction that caused it commits.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ KINDS = {
     "share": N_("Documents shared with me"),
     "office": N_("Documents from a notary office"),
     "deed": N_("Notarial deeds published for me"),
+    "questionnaire": N_("Questionnaires from a notary office"),
 }
 CHANNELS = {"app": N_("In the app"), "email": N_("By e-mail")}
 SUBJECTS = {
@@ -36,6 +37,7 @@ SUBJECTS = {
     "share": N_("Kluis: a document was shared with you"),
     "office": N_("Kluis: a document from your notary office"),
     "deed": N_("Kluis: a notarial deed was published for you"),
+    "questionnaire": N_("Kluis: a questionnaire from your notary office"),
 }
 
 

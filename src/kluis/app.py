@@ -19,7 +19,11 @@ from acts import NotaryRegister, OfficeAccess, OfficeVault, Seals
 from acts.deeds import Deeds
 from acts.deeds.pages import DeedPages
 from acts.deeds.routes import DeedController, OfficeDeedController
+from acts.dossiers.access import DossierAccess
 from acts.pages import OfficePages
+from acts.questionnaires.pages import QuestionnairePages
+from acts.questionnaires.routes import QuestionnaireController
+from acts.questionnaires.service import Questionnaires
 from acts.routes import OfficeController, OfficeVaultController, seal_keys
 from idp_bridge import Identity, build_identity
 from idp_bridge.dev_idp import DevIdentityProvider, DevIdentityProviderController
@@ -99,6 +103,7 @@ class Platform:
     seals: Seals
     office_vault: OfficeVault
     deeds: Deeds
+    questionnaires: Questionnaires
     dev_idp: DevIdentityProvider | None
 
 
@@ -144,6 +149,8 @@ def build_platform(settings: Settings) -> Platform:
             documents, register, seals, identity.people, notifications, office_access
         ),
         deeds=Deeds(documents, seals, notifications, keys, office_access),
+        # -- questionnaires (issue 5, part 6) --
+        questionnaires=Questionnaires(keys, documents, notifications, DossierAccess(office_access)),
         dev_idp=dev_idp,
     )
 
@@ -187,6 +194,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         OfficeDeedController,
         DeedController,
         DeedPages,
+        QuestionnaireController,
+        QuestionnairePages,
         jwks,
         static_files(),
     ]
@@ -217,6 +226,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "seals": constant(platform.seals),
             "office_vault": constant(platform.office_vault),
             "deeds": constant(platform.deeds),
+            "questionnaires": constant(platform.questionnaires),
             "dev_idp": constant(platform.dev_idp),
             "outbox": constant(outbox),
         },

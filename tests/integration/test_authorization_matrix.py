@@ -54,6 +54,9 @@ class Policy:
     name: str
     allowed: frozenset[str]
     anonymous_refused: int = 401
+    # Refused otherwise than with 404: someone who sees the thing but may not do this
+    # (a dossier's client building a questionnaire: 403, nothing to probe).
+    refused_with: tuple[tuple[str, int], ...] = ()
 
     def statuses(self, ok: int) -> dict[str, int]:
         return {
@@ -63,7 +66,7 @@ class Policy:
             if role == ANONYMOUS
             else 404
             for role in ROLES
-        }
+        } | dict(self.refused_with)
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,7 @@ PATH_VALUES: Fill = {
     "answer": lambda _: "accept",
     "file_path": lambda _: "kluis.css",
     "path": lambda _: "no-such-page",
+    "question_id": lambda _: "deed",  # a questionnaire's file question
 }
 OFFICE_COPY: Fill = {"document_id": attrgetter("office_copy")}
 UUID_PARAMETER = re.compile(r"\{(\w+):uuid\}")
@@ -192,6 +196,76 @@ def deed_form(world: World, cast: Cast, role: str) -> dict[str, Any]:
         "files": {"file": ("akte.pdf", files.pdf(), "application/pdf")},
     }
 
+
+# Questionnaires: a dossier of office A whose client is Jan; its office sends, Jan answers.
+QN_OFFICE = Policy(
+    "QN_OFFICE", roles("notary_sent_to", "staff_sent_to"), refused_with=(("owner", 403),)
+)
+QN_RECIPIENT = Policy(
+    "QN_RECIPIENT",
+    roles("owner"),
+    refused_with=(("notary_sent_to", 403), ("staff_sent_to", 403)),
+)
+QN_BOTH = Policy("QN_BOTH", roles("owner", "notary_sent_to", "staff_sent_to"))
+QN: Fill = {
+    "dossier_id": attrgetter("qn_dossier"),
+    "questionnaire_id": attrgetter("questionnaire"),
+}
+QN_DONE: Fill = QN | {"questionnaire_id": attrgetter("questionnaire_done")}
+QN_API = "/api/v1/dossiers/{dossier_id:uuid}/questionnaires"
+QN_ONE = QN_API + "/{questionnaire_id:uuid}"
+QN_PAGE = "/dossiers/{dossier_id:uuid}/questionnaires"
+QN_BUILDER = "/offices/{office_id:uuid}/dossiers/{dossier_id:uuid}/questionnaires"
+THROUGH_OFFICE_B = (Variant("office B", NOBODY, {"office_id": attrgetter("office_b")}),)
+
+
+def qn_step(world: World, cast: Cast, role: str) -> dict[str, Any]:
+    """A step of the answer page: multipart, its fields first, then the file."""
+    return {"data": {"question": "deed"}, "files": {"file": ("akte.txt", b"matrix\n")}}
+
+
+QUESTIONNAIRE_ENTRIES: dict[tuple[str, str], Entry] = {
+    ("GET", QN_API): Entry(QN_BOTH, fill=QN),
+    ("POST", QN_API): Entry(
+        QN_OFFICE,
+        201,
+        fill=QN,
+        body=json(
+            lambda w: {
+                "title": "Matrix",
+                "recipient_nrn": JAN,
+                "questions": [{"kind": "text", "label": "Matrix?"}],
+            }
+        ),
+    ),
+    ("GET", QN_ONE): Entry(QN_BOTH, fill=QN),
+    ("PUT", QN_ONE): Entry(QN_RECIPIENT, fill=QN, body=json(lambda w: {"answers": {"buyer": "M"}})),
+    ("POST", QN_ONE): Entry(QN_RECIPIENT, fill=QN),
+    ("PUT", QN_ONE + "/files/{question_id:str}"): Entry(
+        QN_RECIPIENT, fill=QN, body=file("akte.txt")
+    ),
+    ("GET", QN_ONE + "/files/{question_id:str}"): Entry(QN_BOTH, fill=QN_DONE),
+    ("GET", QN_ONE + "/result"): Entry(QN_BOTH, fill=QN_DONE),
+    ("GET", QN_BUILDER + "/new"): Entry(QN_OFFICE, fill=QN, variants=THROUGH_OFFICE_B),
+    ("POST", QN_BUILDER): Entry(
+        QN_OFFICE,
+        303,
+        fill=QN,
+        body=form(
+            lambda w: (
+                {"title": "Matrix", "recipient": w.qn_client, "label_0": "Matrix?"}
+                | {"kind_0": "text", "rows": "1"}
+            )
+        ),
+        variants=THROUGH_OFFICE_B,
+    ),
+    ("GET", QN_PAGE): Entry(QN_BOTH, fill=QN),
+    ("GET", QN_PAGE + "/{questionnaire_id:uuid}"): Entry(QN_BOTH, fill=QN),
+    ("POST", QN_PAGE + "/{questionnaire_id:uuid}/step"): Entry(
+        QN_RECIPIENT, 303, fill=QN, body=qn_step
+    ),
+    ("POST", QN_PAGE + "/{questionnaire_id:uuid}/finish"): Entry(QN_RECIPIENT, 303, fill=QN),
+}
 
 MATRIX: dict[tuple[str, str], Entry] = {
     # -- identity -------------------------------------------------------------------------
@@ -372,6 +446,8 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/api/v1/deeds/{deed_id:uuid}/content"): Entry(DEED_PARTY),
     ("GET", "/deeds"): Entry(LOGIN),
     ("GET", "/deeds/{deed_id:uuid}"): Entry(DEED_PARTY),
+    # -- questionnaires ---------------------------------------------------------------------
+    **QUESTIONNAIRE_ENTRIES,
     # -- not about authorization ----------------------------------------------------------
     ("GET", "/static/{file_path:path}"): Entry(
         not_authorization("static files: the same for everyone", 200)

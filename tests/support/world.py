@@ -6,8 +6,9 @@ Roles: an anonymous visitor; Jan, the owner of document D; Lucas, another citize
 pending invitation from Jan); Marie, Jan's contact with a `now` share of D; Emma, Jan's
 contact without a share; the notary and the staff member of office B, to which nothing was
 sent; Sophie and Thomas, notary and staff of office A, to which Jan sent D (twice: once
-plainly, once confidentially) and which offered Jan a sealed document of its own and
-published a deed with Jan as its party.
+plainly, once confidentially), which offered Jan a sealed document of its own and
+published a deed with Jan as its party. In a dossier of office A, Jan is the client, and
+office A sent him two questionnaires (one of them finished).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from tests.support import files
 from tests.support.contacts import confirm_email, invite
 from tests.support.login import JAN, MARIE, NOTARY, STAFF, csrf, login
 from tests.support.offices import OPERATOR, register_office
+from tests.support.questionnaires import questionnaire_world
 from tests.support.vault import upload
 
 EMMA = "72110208784"  # Emma Janssens in config/demo.toml
@@ -63,6 +65,11 @@ WORLD_TABLES = frozenset(
         "vault_quotas",
         "history_events",
         "history_heads",
+        # questionnaires (and the dossier they are in)
+        "dossiers",
+        "dossier_clients",
+        "dossier_documents",
+        "questionnaires",
     }
 )
 # What a refused request must leave exactly as it was.
@@ -75,6 +82,8 @@ WATCHED_TABLES = (
     "deeds",
     "deed_parties",
     "history_events",
+    "questionnaires",
+    "dossier_documents",
 )
 NEW_ADDRESS = "nieuw.contact@example.test"  # nobody's: what the invitation checks invite
 
@@ -101,6 +110,11 @@ class World:
     confidential_copy: str  # office A's confidential copy of D (notaries only)
     offer: str  # the exchange by which office A offers Jan a sealed document
     deed: str  # a deed office A published, Jan its one party
+    # -- questionnaires: a dossier of office A with Jan as its client
+    qn_dossier: str
+    qn_client: str  # Jan's client row in it (what the builder's form chooses)
+    questionnaire: str  # sent to Jan, its required questions answered
+    questionnaire_done: str  # sent to Jan and finished (a file answered, its PDF delivered)
 
 
 def expect(response: httpx.Response, status: int) -> Any:
@@ -192,6 +206,7 @@ class Cast:
             files={"file": ("akte.pdf", files.pdf(), "application/pdf")},
             headers=csrf(sophie),
         )
+        questionnaires = await questionnaire_world(self.platform, self.office_a, sophie, jan)
         return World(
             office_a=self.office_a,
             office_b=self.office_b,
@@ -204,6 +219,7 @@ class Cast:
             confidential_copy=copies[True],
             offer=expect(offered, 201)["id"],
             deed=expect(deed, 201)["id"],
+            **questionnaires,
         )
 
     async def snapshot(self, tables: tuple[str, ...] = WATCHED_TABLES) -> dict[str, dict]:
