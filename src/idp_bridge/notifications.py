@@ -27,12 +27,14 @@ KINDS = {
     "invitation": N_("Contact invitations"),
     "share": N_("Documents shared with me"),
     "office": N_("Documents from a notary office"),
+    "dossier": N_("Messages and documents in my dossiers"),
 }
 CHANNELS = {"app": N_("In the app"), "email": N_("By e-mail")}
 SUBJECTS = {
     "invitation": N_("Kluis: an invitation to become contacts"),
     "share": N_("Kluis: a document was shared with you"),
     "office": N_("Kluis: a document from your notary office"),
+    "dossier": N_("Kluis: news in your dossier"),
 }
 
 

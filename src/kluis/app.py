@@ -16,6 +16,10 @@ from litestar.openapi import OpenAPIConfig
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from acts import NotaryRegister, OfficeAccess, OfficeVault, Seals
+from acts.dossiers.company_routes import CompanyController, CompanyPages
+from acts.dossiers.pages import DossierPages
+from acts.dossiers.routes import DossierController
+from acts.dossiers.services import DossierServices, build_dossiers
 from acts.pages import OfficePages
 from acts.routes import OfficeController, OfficeVaultController, seal_keys
 from idp_bridge import Identity, build_identity
@@ -95,6 +99,7 @@ class Platform:
     register: NotaryRegister
     seals: Seals
     office_vault: OfficeVault
+    dossiers: DossierServices
     dev_idp: DevIdentityProvider | None
 
 
@@ -138,6 +143,7 @@ def build_platform(settings: Settings) -> Platform:
         office_vault=OfficeVault(
             documents, register, seals, identity.people, notifications, OfficeAccess(register)
         ),
+        dossiers=build_dossiers(keys, OfficeAccess(register), documents, seals, notifications),
         dev_idp=dev_idp,
     )
 
@@ -177,6 +183,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         OfficeVaultController,
         seal_keys,
         OfficePages,
+        DossierController,
+        DossierPages,
+        CompanyController,
+        CompanyPages,
         jwks,
         static_files(),
     ]
@@ -206,6 +216,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "register": constant(platform.register),
             "seals": constant(platform.seals),
             "office_vault": constant(platform.office_vault),
+            "dossiers": constant(platform.dossiers.dossiers),
+            "dossier_files": constant(platform.dossiers.files),
+            "dossier_messages": constant(platform.dossiers.messages),
+            "companies": constant(platform.dossiers.companies),
             "dev_idp": constant(platform.dev_idp),
             "outbox": constant(outbox),
         },

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request
+from litestar.exceptions import PermissionDeniedException
+from litestar.middleware.csrf import CSRFMiddleware
 from multipart import MultipartSegment, ParserError, PushMultipartParser, parse_options_header
 
 from kluis.errors import Invalid
@@ -138,3 +140,16 @@ def field(fields: dict[str, list[str]], name: str) -> str:
     """One text field's value, "" when absent."""
     values = fields.get(name)
     return values[0].strip() if values else ""
+
+
+def check_form_token(request: Request[Any, Any, Any], fields: dict[str, list[str]]) -> None:
+    """The CSRF check for a page form with files. Its route opts out of the CSRF middleware
+    (`exclude_from_csrf=True`), which would otherwise read the whole form, files and all, to
+    find `_csrf_token`; the field (or the header) is checked here the same way instead."""
+    config = request.app.csrf_config
+    assert config is not None
+    token = request.headers.get(config.header_name) or field(fields, "_csrf_token")
+    cookie = request.cookies.get(config.cookie_name)
+    checker = CSRFMiddleware(app=request.app, config=config)
+    if not token or not cookie or not checker._csrf_tokens_match(token, cookie):
+        raise PermissionDeniedException("CSRF token verification failed")
