@@ -350,17 +350,10 @@ class Dossiers:
     ) -> list[DossierView]:
         ids = [d.id for d in dossiers]
         unread = await unread_counts(db, ids, reader_id)
-        names = dict(
-            (
-                await db.execute(
-                    select(NotaryOffice.id, NotaryOffice.name).where(
-                        NotaryOffice.id.in_({d.office_id for d in dossiers})
-                    )
-                )
-            )
-            .tuples()
-            .all()
+        office_names = select(NotaryOffice.id, NotaryOffice.name).where(
+            NotaryOffice.id.in_({d.office_id for d in dossiers})
         )
+        names = {office_id: name for office_id, name in (await db.execute(office_names)).all()}
         companies = {
             c.id: c
             for c in (
