@@ -16,6 +16,7 @@ from typing import Any
 from litestar import Request
 from litestar.exceptions import PermissionDeniedException
 from litestar.middleware.csrf import CSRFMiddleware
+from litestar.utils.scope.state import ScopeState
 from multipart import MultipartSegment, ParserError, PushMultipartParser, parse_options_header
 
 from kluis.errors import Invalid
@@ -153,3 +154,4 @@ def check_form_token(request: Request[Any, Any, Any], fields: dict[str, list[str
     checker = CSRFMiddleware(app=request.app, config=config)
     if not token or not cookie or not checker._csrf_tokens_match(token, cookie):
         raise PermissionDeniedException("CSRF token verification failed")
+    ScopeState.from_scope(request.scope).csrf_token = token  # for a page rendered in reply
