@@ -30,6 +30,7 @@ KINDS = {
     "office": N_("Documents from a notary office"),
     "deed": N_("Notarial deeds published for me"),
     "questionnaire": N_("Questionnaires from a notary office"),
+    "dossier": N_("Messages and documents in my dossiers"),
 }
 CHANNELS = {"app": N_("In the app"), "email": N_("By e-mail")}
 SUBJECTS = {
@@ -38,6 +39,7 @@ SUBJECTS = {
     "office": N_("Kluis: a document from your notary office"),
     "deed": N_("Kluis: a notarial deed was published for you"),
     "questionnaire": N_("Kluis: a questionnaire from your notary office"),
+    "dossier": N_("Kluis: news in your dossier"),
 }
 
 

@@ -20,6 +20,10 @@ from acts.deeds import Deeds
 from acts.deeds.pages import DeedPages
 from acts.deeds.routes import DeedController, OfficeDeedController
 from acts.dossiers.access import DossierAccess
+from acts.dossiers.company_routes import CompanyController, CompanyPages
+from acts.dossiers.pages import DossierPages
+from acts.dossiers.routes import DossierController
+from acts.dossiers.services import DossierServices, build_dossiers
 from acts.pages import OfficePages
 from acts.questionnaires.pages import QuestionnairePages
 from acts.questionnaires.routes import QuestionnaireController
@@ -104,6 +108,7 @@ class Platform:
     office_vault: OfficeVault
     deeds: Deeds
     questionnaires: Questionnaires
+    dossiers: DossierServices
     dev_idp: DevIdentityProvider | None
 
 
@@ -151,6 +156,7 @@ def build_platform(settings: Settings) -> Platform:
         deeds=Deeds(documents, seals, notifications, keys, office_access),
         # -- questionnaires (issue 5, part 6) --
         questionnaires=Questionnaires(keys, documents, notifications, DossierAccess(office_access)),
+        dossiers=build_dossiers(keys, office_access, documents, seals, notifications),
         dev_idp=dev_idp,
     )
 
@@ -196,6 +202,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         DeedPages,
         QuestionnaireController,
         QuestionnairePages,
+        DossierController,
+        DossierPages,
+        CompanyController,
+        CompanyPages,
         jwks,
         static_files(),
     ]
@@ -227,6 +237,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "office_vault": constant(platform.office_vault),
             "deeds": constant(platform.deeds),
             "questionnaires": constant(platform.questionnaires),
+            "dossiers": constant(platform.dossiers.dossiers),
+            "dossier_files": constant(platform.dossiers.files),
+            "dossier_messages": constant(platform.dossiers.messages),
+            "companies": constant(platform.dossiers.companies),
             "dev_idp": constant(platform.dev_idp),
             "outbox": constant(outbox),
         },

@@ -31,6 +31,7 @@ from tests.support.login import JAN
 from tests.support.world import (
     ANONYMOUS,
     NEW_ADDRESS,
+    NEW_COMPANY_STAFF,
     ROLE_NRNS,
     ROLES,
     Cast,
@@ -54,9 +55,9 @@ class Policy:
     name: str
     allowed: frozenset[str]
     anonymous_refused: int = 401
-    # Refused otherwise than with 404: someone who sees the thing but may not do this
-    # (a dossier's client building a questionnaire: 403, nothing to probe).
-    refused_with: tuple[tuple[str, int], ...] = ()
+    # Roles who see the thing but may not do this to it (a client and an office-only
+    # action on their dossier): 403, as nothing is probed.
+    forbidden: frozenset[str] = frozenset()
 
     def statuses(self, ok: int) -> dict[str, int]:
         return {
@@ -64,9 +65,11 @@ class Policy:
             if role in self.allowed
             else self.anonymous_refused
             if role == ANONYMOUS
+            else 403
+            if role in self.forbidden
             else 404
             for role in ROLES
-        } | dict(self.refused_with)
+        }
 
 
 @dataclass(frozen=True)
@@ -198,13 +201,11 @@ def deed_form(world: World, cast: Cast, role: str) -> dict[str, Any]:
 
 
 # Questionnaires: a dossier of office A whose client is Jan; its office sends, Jan answers.
-QN_OFFICE = Policy(
-    "QN_OFFICE", roles("notary_sent_to", "staff_sent_to"), refused_with=(("owner", 403),)
-)
+QN_OFFICE = Policy("QN_OFFICE", roles("notary_sent_to", "staff_sent_to"), forbidden=roles("owner"))
 QN_RECIPIENT = Policy(
     "QN_RECIPIENT",
     roles("owner"),
-    refused_with=(("notary_sent_to", 403), ("staff_sent_to", 403)),
+    forbidden=roles("notary_sent_to", "staff_sent_to"),
 )
 QN_BOTH = Policy("QN_BOTH", roles("owner", "notary_sent_to", "staff_sent_to"))
 QN: Fill = {
@@ -265,6 +266,100 @@ QUESTIONNAIRE_ENTRIES: dict[tuple[str, str], Entry] = {
         QN_RECIPIENT, 303, fill=QN, body=qn_step
     ),
     ("POST", QN_PAGE + "/{questionnaire_id:uuid}/finish"): Entry(QN_RECIPIENT, 303, fill=QN),
+}
+
+# -- dossiers and companies ----------------------------------------------------------------
+# Office A's dossier for Jan: the office side (Sophie, Thomas) and the client side (Jan).
+DOSSIER_SIDES = Policy("DOSSIER_SIDES", roles("owner", "notary_sent_to", "staff_sent_to"))
+OFFICE_SIDE_ONLY = Policy(
+    "OFFICE_SIDE_ONLY", roles("notary_sent_to", "staff_sent_to"), forbidden=roles("owner")
+)
+DOSSIER: Fill = {"dossier_id": attrgetter("dossier")}
+DOSSIER_DOCUMENT: Fill = DOSSIER | {"document_id": attrgetter("dossier_document")}
+ATTACHMENT: Fill = DOSSIER | {
+    "message_id": attrgetter("dossier_message"),
+    "document_id": attrgetter("dossier_attachment"),
+}
+COMPANY: Fill = {"company_id": attrgetter("company"), "member_id": attrgetter("company_member")}
+NOT_IN_THE_DOSSIER = (Variant("Jan's own D", NOBODY, {"document_id": attrgetter("document")}),)
+
+
+def new_dossier(world: World, cast: Cast, role: str) -> dict[str, Any]:
+    return {
+        "json": {
+            "office_id": world.office_a,
+            "reference": f"M-{role}",
+            "description": "Matrix",
+            "clients": [JAN],
+        }
+    }
+
+
+def with_file(**fields: str) -> Body:
+    """A page form with a file (multipart): its fields, then the file."""
+    return lambda world, cast, role: {
+        "data": dict(fields),
+        "files": {"attachment": ("matrix.txt", b"matrix\n", "text/plain")},
+    }
+
+
+DOSSIER_ENTRIES: dict[tuple[str, str], Entry] = {
+    ("GET", "/api/v1/dossiers"): Entry(LOGIN),
+    ("POST", "/api/v1/dossiers"): Entry(OFFICE_A_MEMBER, 201, body=new_dossier),
+    ("GET", "/api/v1/dossiers/{dossier_id:uuid}"): Entry(DOSSIER_SIDES, fill=DOSSIER),
+    ("PATCH", "/api/v1/dossiers/{dossier_id:uuid}"): Entry(
+        OFFICE_SIDE_ONLY, fill=DOSSIER, body=json(lambda w: {"status": "in_progress"})
+    ),
+    ("GET", "/api/v1/dossiers/{dossier_id:uuid}/documents"): Entry(DOSSIER_SIDES, fill=DOSSIER),
+    ("POST", "/api/v1/dossiers/{dossier_id:uuid}/documents"): Entry(
+        DOSSIER_SIDES,
+        201,
+        fill=DOSSIER,
+        body=lambda w, c, r: {"params": {"name": "m.txt", "tab": "documents"}, "content": b"m"},
+    ),
+    ("GET", "/api/v1/dossiers/{dossier_id:uuid}/documents/{document_id:uuid}/content"): Entry(
+        DOSSIER_SIDES, fill=DOSSIER_DOCUMENT, variants=NOT_IN_THE_DOSSIER
+    ),
+    ("GET", "/api/v1/dossiers/{dossier_id:uuid}/messages"): Entry(DOSSIER_SIDES, fill=DOSSIER),
+    ("POST", "/api/v1/dossiers/{dossier_id:uuid}/messages"): Entry(
+        DOSSIER_SIDES, 201, fill=DOSSIER, body=json(lambda w: {"subject": "M", "body": "m"})
+    ),
+    (
+        "GET",
+        "/api/v1/dossiers/{dossier_id:uuid}/messages/{message_id:uuid}"
+        "/attachments/{document_id:uuid}/content",
+    ): Entry(DOSSIER_SIDES, fill=ATTACHMENT, variants=NOT_IN_THE_DOSSIER),
+    ("GET", "/dossiers"): Entry(LOGIN),
+    ("GET", "/dossiers/{dossier_id:uuid}"): Entry(DOSSIER_SIDES, fill=DOSSIER),
+    ("POST", "/dossiers/{dossier_id:uuid}"): Entry(
+        OFFICE_SIDE_ONLY, 303, fill=DOSSIER, body=form(lambda w: {"status": "in_progress"})
+    ),
+    ("POST", "/dossiers/{dossier_id:uuid}/messages"): Entry(
+        DOSSIER_SIDES, 303, fill=DOSSIER, body=with_file(subject="M", body="m")
+    ),
+    ("POST", "/dossiers/{dossier_id:uuid}/documents"): Entry(
+        DOSSIER_SIDES, 303, fill=DOSSIER, body=with_file(tab="documents")
+    ),
+    ("GET", "/offices/{office_id:uuid}/dossiers"): Entry(OFFICE_A_MEMBER, variants=IN_OFFICE_B),
+    ("POST", "/offices/{office_id:uuid}/dossiers"): Entry(
+        OFFICE_A_MEMBER,
+        303,
+        body=lambda w, c, r: {"data": {"reference": f"P-{r}", "description": "M", "clients": JAN}},
+    ),
+    ("GET", "/api/v1/companies"): Entry(LOGIN),
+    ("POST", "/api/v1/companies/{company_id:uuid}/members"): Entry(
+        OWNER, 201, fill=COMPANY, body=json(lambda w: {"nrn": NEW_COMPANY_STAFF})
+    ),
+    ("DELETE", "/api/v1/companies/{company_id:uuid}/members/{member_id:uuid}"): Entry(
+        OWNER, 204, fill=COMPANY
+    ),
+    ("GET", "/companies/{company_id:uuid}"): Entry(OWNER, fill=COMPANY),
+    ("POST", "/companies/{company_id:uuid}/members"): Entry(
+        OWNER, 303, fill=COMPANY, body=form(lambda w: {"nrn": NEW_COMPANY_STAFF})
+    ),
+    ("POST", "/companies/{company_id:uuid}/members/{member_id:uuid}/remove"): Entry(
+        OWNER, 303, fill=COMPANY
+    ),
 }
 
 MATRIX: dict[tuple[str, str], Entry] = {
@@ -448,6 +543,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/deeds/{deed_id:uuid}"): Entry(DEED_PARTY),
     # -- questionnaires ---------------------------------------------------------------------
     **QUESTIONNAIRE_ENTRIES,
+    **DOSSIER_ENTRIES,
     # -- not about authorization ----------------------------------------------------------
     ("GET", "/static/{file_path:path}"): Entry(
         not_authorization("static files: the same for everyone", 200)

@@ -37,6 +37,9 @@ LUCAS = "01052101621"  # Lucas Maes
 # Synthetic people the development provider logs in by number: office B's members.
 OFFICE_B_NOTARY = make_nrn(date(1975, 5, 5), 101)
 OFFICE_B_STAFF = make_nrn(date(1980, 6, 6), 102)
+# Staff accounts of Jan's company: nobody the matrix logs in.
+COMPANY_STAFF = make_nrn(date(1988, 8, 8), 103)
+NEW_COMPANY_STAFF = make_nrn(date(1989, 9, 9), 104)
 
 ANONYMOUS = "anonymous"
 ROLE_NRNS = {
@@ -65,11 +68,16 @@ WORLD_TABLES = frozenset(
         "vault_quotas",
         "history_events",
         "history_heads",
-        # questionnaires (and the dossier they are in)
+        # dossiers, their questionnaires, companies
+        "questionnaires",
         "dossiers",
         "dossier_clients",
         "dossier_documents",
-        "questionnaires",
+        "dossier_messages",
+        "message_attachments",
+        "dossier_reads",
+        "companies",
+        "company_members",
     }
 )
 # What a refused request must leave exactly as it was.
@@ -83,7 +91,14 @@ WATCHED_TABLES = (
     "deed_parties",
     "history_events",
     "questionnaires",
+    "dossiers",
+    "dossier_clients",
     "dossier_documents",
+    "dossier_messages",
+    "message_attachments",
+    "dossier_reads",
+    "companies",
+    "company_members",
 )
 NEW_ADDRESS = "nieuw.contact@example.test"  # nobody's: what the invitation checks invite
 
@@ -115,6 +130,12 @@ class World:
     qn_client: str  # Jan's client row in it (what the builder's form chooses)
     questionnaire: str  # sent to Jan, its required questions answered
     questionnaire_done: str  # sent to Jan and finished (a file answered, its PDF delivered)
+    dossier: str  # office A's dossier for Jan (and his company)
+    dossier_document: str  # on the dossier's "documents" tab, published by office A
+    dossier_message: str  # Jan's message in the dossier, with an attachment
+    dossier_attachment: str  # that message's attachment
+    company: str  # Jan's company (he holds its main account)
+    company_member: str  # a staff account of the company
 
 
 def expect(response: httpx.Response, status: int) -> Any:
@@ -207,7 +228,9 @@ class Cast:
             headers=csrf(sophie),
         )
         questionnaires = await questionnaire_world(self.platform, self.office_a, sophie, jan)
+        dossier = await self.build_dossier()
         return World(
+            **dossier,
             office_a=self.office_a,
             office_b=self.office_b,
             document=document,
@@ -221,6 +244,51 @@ class Cast:
             deed=expect(deed, 201)["id"],
             **questionnaires,
         )
+
+    async def build_dossier(self) -> dict[str, str]:
+        """Office A's dossier for Jan and his company, with a document and Jan's message."""
+        jan, sophie = self.clients["owner"], self.clients["notary_sent_to"]
+        company = {"enterprise_number": enterprise_number(7654321), "name": "Peeters BV"}
+        opened = await sophie.post(
+            "/api/v1/dossiers",
+            json={
+                "office_id": self.office_a,
+                "reference": "W-1",
+                "description": "Wereld",
+                "clients": [JAN],
+                "company": company | {"main_nrn": JAN},
+            },
+            headers=csrf(sophie),
+        )
+        dossier = expect(opened, 201)["id"]
+        published = await sophie.post(
+            f"/api/v1/dossiers/{dossier}/documents",
+            params={"name": "Ontwerp.txt", "tab": "documents"},
+            content=b"ontwerpakte\n",
+            headers=csrf(sophie),
+        )
+        sent = await jan.post(
+            f"/api/v1/dossiers/{dossier}/messages",
+            data={"subject": "Vraag", "body": "Zie bijlage."},
+            files={"attachment": ("Bijlage.txt", b"bijlage\n", "text/plain")},
+            headers=csrf(jan),
+        )
+        message = expect(sent, 201)
+        company_id = expect(await jan.get("/api/v1/companies"), 200)[0]["id"]
+        added = await jan.post(
+            f"/api/v1/companies/{company_id}/members",
+            json={"nrn": COMPANY_STAFF},
+            headers=csrf(jan),
+        )
+        staff = [m for m in expect(added, 201)["members"] if m["role"] == "staff"]
+        return {
+            "dossier": dossier,
+            "dossier_document": expect(published, 201)["id"],
+            "dossier_message": message["id"],
+            "dossier_attachment": message["attachments"][0]["id"],
+            "company": company_id,
+            "company_member": staff[0]["id"],
+        }
 
     async def snapshot(self, tables: tuple[str, ...] = WATCHED_TABLES) -> dict[str, dict]:
         """Every row of `tables`, by id, with every column."""

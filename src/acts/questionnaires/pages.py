@@ -9,7 +9,6 @@ these posts check the double-submit token themselves, from the form's first fiel
 from __future__ import annotations
 
 import uuid
-from hmac import compare_digest
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -23,10 +22,8 @@ from acts.questionnaires import domain
 from acts.questionnaires.service import OfficeOnly, Questionnaires, RecipientOnly
 from idp_bridge import request_actor, requires_login
 from kluis.audit import ACTION_LABELS
-from kluis.errors import Forbidden
 from kluis.text import N_
-from kluis.web.multipart import StreamedForm, field
-from kluis.web.shell import CSRF_COOKIE
+from kluis.web.multipart import StreamedForm, check_form_token, field
 
 ACTION_LABELS.update(
     {
@@ -36,12 +33,6 @@ ACTION_LABELS.update(
     }
 )
 BUILDER_ROWS = 10  # blank question rows on the builder
-
-
-def _check_csrf(request: Request[Any, Any, Any], token: str) -> None:
-    cookie = request.cookies.get(CSRF_COOKIE, "")
-    if not token or not cookie or not compare_digest(token, cookie):
-        raise Forbidden(N_("Your form expired. Please reload the page."), type="csrf-token-invalid")
 
 
 def _base(dossier_id: uuid.UUID) -> str:
@@ -195,7 +186,7 @@ class QuestionnairePages(Controller):
         """Save the step's answer (a file, if one was chosen), then on or away."""
         form = StreamedForm(request)
         fields = await form.fields()
-        _check_csrf(request, field(fields, "_csrf_token"))
+        check_form_token(request, fields)
         side = await questionnaires.open(db, request, dossier_id)
         questionnaire = await questionnaires.get(db, side, questionnaire_id)
         if side.side != "client":
