@@ -16,6 +16,9 @@ from litestar.openapi import OpenAPIConfig
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from acts import NotaryRegister, OfficeAccess, OfficeVault, Seals
+from acts.admin import OfficeAdminPages
+from acts.api_clients import OfficeClients
+from acts.oauth import office_software_middleware, token_endpoint
 from acts.pages import OfficePages
 from acts.routes import OfficeController, OfficeVaultController, seal_keys
 from idp_bridge import Identity, build_identity
@@ -38,7 +41,7 @@ from kluis.mail import DevelopmentOutbox, outbox_path
 from kluis.settings import Settings, get_settings
 from kluis.tasks import Tasks
 from kluis.web import (
-    csrf_config,
+    csrf_middleware,
     exception_handlers,
     security_headers,
     static_files,
@@ -95,6 +98,7 @@ class Platform:
     register: NotaryRegister
     seals: Seals
     office_vault: OfficeVault
+    office_clients: OfficeClients
     dev_idp: DevIdentityProvider | None
 
 
@@ -102,7 +106,7 @@ def build_platform(settings: Settings) -> Platform:
     import_all_models()
     keys = key_provider_from(settings)
     engine = database.create_engine(settings)
-    register = NotaryRegister(keys)
+    register = NotaryRegister(keys, test_domains=settings.env != "production")
     seals = Seals(keys)
     hooks = Hooks(
         role_resolvers=[register.roles_for],
@@ -138,6 +142,7 @@ def build_platform(settings: Settings) -> Platform:
         office_vault=OfficeVault(
             documents, register, seals, identity.people, notifications, OfficeAccess(register)
         ),
+        office_clients=OfficeClients(),
         dev_idp=dev_idp,
     )
 
@@ -177,6 +182,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         OfficeVaultController,
         seal_keys,
         OfficePages,
+        # The offices' own software: its token endpoint; the office's administration page.
+        token_endpoint,
+        OfficeAdminPages,
         jwks,
         static_files(),
     ]
@@ -213,8 +221,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DefineMiddleware(language_middleware(settings.languages, settings.default_language)),
             DefineMiddleware(security_headers(settings)),
             DefineMiddleware(identity_middleware),
+            # An office's software: a bearer token instead of a session cookie.
+            DefineMiddleware(office_software_middleware),
+            # Innermost: CSRF for cookie-authenticated requests (not for bearer-token ones).
+            csrf_middleware(settings, platform.keys),
         ],
-        csrf_config=csrf_config(settings, platform.keys),
         template_config=template_config(settings, _template_dirs()),
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
         openapi_config=OpenAPIConfig(title="Kluis", version="1", path="/schema"),
