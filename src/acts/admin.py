@@ -77,6 +77,7 @@ class OfficeAdminPages(Controller):
             nrn=str(form.get("nrn", "")),  # in the body, never in a URL
             role=str(form.get("role", "")),
             actor=request_actor(request),
+            keep_a_notary=True,
         )
         return Redirect(f"/offices/{office_id}/admin", status_code=303)
 

@@ -138,8 +138,17 @@ class NotaryRegister:
         return office
 
     async def add_member(
-        self, db: AsyncSession, office: NotaryOffice, *, nrn: str, role: str, actor: Actor
+        self,
+        db: AsyncSession,
+        office: NotaryOffice,
+        *,
+        nrn: str,
+        role: str,
+        actor: Actor,
+        keep_a_notary: bool = False,
     ) -> OfficeMember:
+        """Add a member, or change a member's role. `keep_a_notary`: the office's own
+        notaries may not leave it without one (the operator, replacing a notary, may)."""
         digits = member_nrn(nrn)
         index = nrn_index(self.keys, digits)
         member = await db.scalar(
@@ -156,7 +165,7 @@ class NotaryRegister:
             )
             db.add(member)
         else:
-            if member.role == "notary" and check_role(role) != "notary":
+            if keep_a_notary and member.role == "notary" and check_role(role) != "notary":
                 await self._keep_a_notary(db, office, member)
             member.role = check_role(role)
         await db.flush()
@@ -180,20 +189,27 @@ class NotaryRegister:
                 OfficeMember.office_id == office.id, OfficeMember.nrn_index == index
             )
         )
-        await self._remove(db, office, member, actor)
+        await self._remove(db, office, member, actor, keep_a_notary=False)
 
     async def remove_member_by_id(
         self, db: AsyncSession, office: NotaryOffice, member_id: uuid.UUID, *, actor: Actor
     ) -> None:
+        """As the office's notaries remove a member: never the office's last notary."""
         member = await db.get(OfficeMember, member_id)
-        await self._remove(db, office, member, actor)
+        await self._remove(db, office, member, actor, keep_a_notary=True)
 
     async def _remove(
-        self, db: AsyncSession, office: NotaryOffice, member: OfficeMember | None, actor: Actor
+        self,
+        db: AsyncSession,
+        office: NotaryOffice,
+        member: OfficeMember | None,
+        actor: Actor,
+        *,
+        keep_a_notary: bool,
     ) -> None:
         if member is None or member.office_id != office.id:
             raise NotFound("This person is not a member of the office.", type="member-not-found")
-        if member.role == "notary":
+        if keep_a_notary and member.role == "notary":
             await self._keep_a_notary(db, office, member)
         await db.execute(delete(OfficeMember).where(OfficeMember.id == member.id))
         await audit.record(
