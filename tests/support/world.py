@@ -12,6 +12,7 @@ plainly, once confidentially) and which offered Jan a sealed document of its own
 from __future__ import annotations
 
 import shutil
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -33,6 +34,8 @@ LUCAS = "01052101621"  # Lucas Maes
 # Synthetic people the development provider logs in by number: office B's members.
 OFFICE_B_NOTARY = make_nrn(date(1975, 5, 5), 101)
 OFFICE_B_STAFF = make_nrn(date(1980, 6, 6), 102)
+# A staff member of office A who never logs in: the office administration checks remove him.
+OFFICE_A_EXTRA_STAFF = make_nrn(date(1990, 7, 7), 103)
 
 ANONYMOUS = "anonymous"
 ROLE_NRNS = {
@@ -94,6 +97,7 @@ class World:
     office_copy: str  # office A's copy of D
     confidential_copy: str  # office A's confidential copy of D (notaries only)
     offer: str  # the exchange by which office A offers Jan a sealed document
+    office_a_extra_member: str  # OFFICE_A_EXTRA_STAFF's member row in office A
 
 
 def expect(response: httpx.Response, status: int) -> Any:
@@ -179,6 +183,11 @@ class Cast:
             json={"nrn": JAN},
             headers=csrf(sophie),
         )
+        async with self.platform.session_maker() as db:
+            office_a = await self.platform.register.office(db, uuid.UUID(self.office_a))
+            extra = await self.platform.register.add_member(
+                db, office_a, nrn=OFFICE_A_EXTRA_STAFF, role="staff", actor=OPERATOR
+            )
         return World(
             office_a=self.office_a,
             office_b=self.office_b,
@@ -190,6 +199,7 @@ class Cast:
             office_copy=copies[False],
             confidential_copy=copies[True],
             offer=expect(offered, 201)["id"],
+            office_a_extra_member=str(extra.id),
         )
 
     async def snapshot(self, tables: tuple[str, ...] = WATCHED_TABLES) -> dict[str, dict]:
