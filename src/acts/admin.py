@@ -56,7 +56,6 @@ class OfficeAdminPages(Controller):
             context={
                 "office": member.office,
                 "members": await register.members(db, member.office),
-                "me": member.person,
             },
         )
 

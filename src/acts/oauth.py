@@ -113,11 +113,6 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
     def __init__(self, server: TokenServer) -> None:
         super().__init__(validate_jti=True, leeway=30)
         self.server = server
-        self.request: TokenRequest | None = None
-
-    def __call__(self, query_client: Any, request: TokenRequest) -> Any:
-        self.request = request  # the one this thread works on (an instance per request)
-        return super().__call__(query_client, request)
 
     def get_audiences(self) -> list[str]:
         return [self.server.audience]
@@ -143,14 +138,12 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
             raise InvalidClientError(description="The assertion's claims are not valid.") from exc
 
     def validate_jti(self, claims: Any, jti: Any) -> bool:
-        assert self.request is not None
-        if not isinstance(jti, str) or not jti:
+        request = self.server.request
+        if request is None or not isinstance(jti, str) or not jti:
             return False
-        client = self.request.client
         expires = datetime.fromtimestamp(claims["exp"] + self.leeway, UTC)
-        clients = self.server.clients
         return anyio.from_thread.run(
-            clients.use_assertion, self.request.db, client.row, jti, expires
+            self.server.clients.use_assertion, request.db, request.client.row, jti, expires
         )
 
 
@@ -175,7 +168,8 @@ class TokenServer(AuthorizationServer):
         return request
 
     def query_client(self, client_id: str) -> Client | None:
-        assert self.request is not None
+        if self.request is None:
+            return None
         row = anyio.from_thread.run(self.clients.active, self.request.db, client_id)
         return Client(row) if row is not None else None
 
