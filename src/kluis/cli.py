@@ -2,48 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 import msgspec
 
 from kluis import audit
 from kluis import db as database
-from kluis.audit import Actor
-from kluis.errors import AppError, ConfigurationError
-from kluis.settings import Settings, get_settings
-from kluis.text import N_
-
-T = TypeVar("T")
-OPERATOR = Actor(label=N_("operator (command line)"))
-
-
-def _settings() -> Settings:
-    try:
-        return get_settings()
-    except ConfigurationError as exc:
-        raise click.ClickException(str(exc)) from exc
-
-
-def _run(work: Callable[[Any], Awaitable[T]]) -> T:
-    """Run `work(platform)` with a freshly built platform, and dispose of it after."""
-    from kluis.app import build_platform
-
-    async def main() -> T:
-        platform = build_platform(_settings())
-        try:
-            return await work(platform)
-        except AppError as exc:
-            raise click.ClickException(f"{exc.type}: {exc.message}") from exc
-        finally:
-            await platform.documents.engine.close()
-            await platform.engine.dispose()
-
-    return asyncio.run(main())
+from kluis.cli_notary import notary
+from kluis.cli_support import OPERATOR
+from kluis.cli_support import run_on_platform as _run
+from kluis.cli_support import settings_or_fail as _settings
+from kluis.errors import AppError
+from kluis.settings import Settings
 
 
 @click.group()
@@ -342,8 +315,6 @@ def audit_verify() -> None:
 
 
 # The notary register and the offices' API clients: commands of their own module.
-from kluis.cli_notary import notary  # noqa: E402
-
 main.add_command(notary)
 
 if __name__ == "__main__":

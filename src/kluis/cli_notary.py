@@ -7,7 +7,8 @@ from typing import Any
 
 import click
 
-from kluis.cli import OPERATOR, _run
+from kluis.cli_support import OPERATOR
+from kluis.cli_support import run_on_platform as _run
 
 
 @click.group()
