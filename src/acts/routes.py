@@ -36,6 +36,8 @@ def office_out(office: NotaryOffice) -> OfficeOut:
         name=office.name,
         municipality=office.municipality,
         enterprise_number=office.enterprise_number,
+        address=office.address,
+        email=office.email,
     )
 
 

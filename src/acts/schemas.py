@@ -15,6 +15,8 @@ class OfficeOut(msgspec.Struct, kw_only=True):
     name: str
     municipality: str | None
     enterprise_number: str
+    address: str | None
+    email: str | None
 
 
 class SendToOffice(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -16,6 +16,8 @@ from litestar.openapi import OpenAPIConfig
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from acts import NotaryRegister, OfficeAccess, OfficeVault, Seals
+from acts.admin import OfficeAdminPages
+from acts.api_clients import OfficeClients
 from acts.deeds import Deeds
 from acts.deeds.pages import DeedPages
 from acts.deeds.routes import DeedController, OfficeDeedController
@@ -24,6 +26,7 @@ from acts.dossiers.company_routes import CompanyController, CompanyPages
 from acts.dossiers.pages import DossierPages
 from acts.dossiers.routes import DossierController
 from acts.dossiers.services import DossierServices, build_dossiers
+from acts.oauth import office_software_middleware, token_endpoint
 from acts.pages import OfficePages
 from acts.questionnaires.pages import QuestionnairePages
 from acts.questionnaires.routes import QuestionnaireController
@@ -50,6 +53,7 @@ from kluis.settings import Settings, get_settings
 from kluis.tasks import Tasks
 from kluis.web import (
     csrf_config,
+    csrf_middleware,
     exception_handlers,
     security_headers,
     static_files,
@@ -109,6 +113,7 @@ class Platform:
     deeds: Deeds
     questionnaires: Questionnaires
     dossiers: DossierServices
+    office_clients: OfficeClients
     dev_idp: DevIdentityProvider | None
 
 
@@ -116,7 +121,7 @@ def build_platform(settings: Settings) -> Platform:
     import_all_models()
     keys = key_provider_from(settings)
     engine = database.create_engine(settings)
-    register = NotaryRegister(keys)
+    register = NotaryRegister(keys, test_domains=settings.env != "production")
     seals = Seals(keys)
     hooks = Hooks(
         role_resolvers=[register.roles_for],
@@ -157,6 +162,7 @@ def build_platform(settings: Settings) -> Platform:
         # -- questionnaires (issue 5, part 6) --
         questionnaires=Questionnaires(keys, documents, notifications, DossierAccess(office_access)),
         dossiers=build_dossiers(keys, office_access, documents, seals, notifications),
+        office_clients=OfficeClients(),
         dev_idp=dev_idp,
     )
 
@@ -179,6 +185,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         async with platform.session_maker() as db:
             await platform.identity.rp_keys.ensure(db)
 
+    csrf = csrf_config(settings, platform.keys)
     handlers: list[Any] = [
         AuthController,
         MeController,
@@ -206,6 +213,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         DossierPages,
         CompanyController,
         CompanyPages,
+        # The offices' own software: its token endpoint; the office's administration page.
+        token_endpoint,
+        OfficeAdminPages,
         jwks,
         static_files(),
     ]
@@ -248,8 +258,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DefineMiddleware(language_middleware(settings.languages, settings.default_language)),
             DefineMiddleware(security_headers(settings)),
             DefineMiddleware(identity_middleware),
+            # An office's software: a bearer token instead of a session cookie.
+            DefineMiddleware(office_software_middleware),
+            # Innermost: CSRF for cookie-authenticated requests (not for bearer-token ones).
+            csrf_middleware(settings, csrf),
         ],
-        csrf_config=csrf_config(settings, platform.keys),
         template_config=template_config(settings, _template_dirs()),
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
         openapi_config=OpenAPIConfig(title="Kluis", version="1", path="/schema"),
@@ -262,6 +275,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "identity": platform.identity,
                 "notifications": platform.notifications,
                 "session_maker": platform.session_maker,
+                "csrf_config": csrf,
             }
         ),
         debug=False,

@@ -2,48 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 import msgspec
 
 from kluis import audit
 from kluis import db as database
-from kluis.audit import Actor
-from kluis.errors import AppError, ConfigurationError
-from kluis.settings import Settings, get_settings
-from kluis.text import N_
-
-T = TypeVar("T")
-OPERATOR = Actor(label=N_("operator (command line)"))
-
-
-def _settings() -> Settings:
-    try:
-        return get_settings()
-    except ConfigurationError as exc:
-        raise click.ClickException(str(exc)) from exc
-
-
-def _run(work: Callable[[Any], Awaitable[T]]) -> T:
-    """Run `work(platform)` with a freshly built platform, and dispose of it after."""
-    from kluis.app import build_platform
-
-    async def main() -> T:
-        platform = build_platform(_settings())
-        try:
-            return await work(platform)
-        except AppError as exc:
-            raise click.ClickException(f"{exc.type}: {exc.message}") from exc
-        finally:
-            await platform.documents.engine.close()
-            await platform.engine.dispose()
-
-    return asyncio.run(main())
+from kluis.cli_notary import notary
+from kluis.cli_support import OPERATOR
+from kluis.cli_support import run_on_platform as _run
+from kluis.cli_support import settings_or_fail as _settings
+from kluis.errors import AppError
+from kluis.settings import Settings
 
 
 @click.group()
@@ -198,6 +171,8 @@ def _seed() -> None:
                         name=entry.name,
                         enterprise_number=entry.enterprise_number,
                         municipality=entry.municipality,
+                        address=entry.address,
+                        email=entry.email,
                         actor=OPERATOR,
                     )
                     offices += 1
@@ -221,83 +196,6 @@ def demo_seed() -> None:
     if _settings().env == "production":
         raise click.ClickException("the demo data set is never seeded in production")
     _seed()
-
-
-# -- notary register ----------------------------------------------------------------------
-
-
-@main.group()
-def notary() -> None:
-    """The notary register: offices and their members."""
-
-
-@notary.group("office")
-def office() -> None:
-    """Notary offices."""
-
-
-@office.command("add")
-@click.option("--name", required=True)
-@click.option("--enterprise-number", required=True)
-@click.option("--municipality")
-def office_add(name: str, enterprise_number: str, municipality: str | None) -> None:
-    async def work(platform: Any) -> str:
-        async with platform.session_maker() as session:
-            office = await platform.register.add_office(
-                session,
-                name=name,
-                enterprise_number=enterprise_number,
-                municipality=municipality,
-                actor=OPERATOR,
-            )
-            return f"{office.id}\t{office.enterprise_number}\t{office.name}"
-
-    click.echo(_run(work))
-
-
-@office.command("list")
-def office_list() -> None:
-    async def work(platform: Any) -> list[str]:
-        async with platform.session_maker() as session:
-            return [
-                f"{o.id}\t{o.enterprise_number}\t{o.name}"
-                for o in await platform.register.offices(session)
-            ]
-
-    for line in _run(work):
-        click.echo(line)
-
-
-@notary.group("member")
-def member() -> None:
-    """Members of an office: notaries and staff, by national registry number."""
-
-
-@member.command("add")
-@click.option("--office", "office_number", required=True, help="The office's enterprise number.")
-@click.option("--nrn", required=True, help="The member's national registry number.")
-@click.option("--role", type=click.Choice(["notary", "staff"]), required=True)
-def member_add(office_number: str, nrn: str, role: str) -> None:
-    async def work(platform: Any) -> str:
-        async with platform.session_maker() as session:
-            office = await platform.register.office_by_number(session, office_number)
-            await platform.register.add_member(session, office, nrn=nrn, role=role, actor=OPERATOR)
-            return f"{role} added to {office.name}"
-
-    click.echo(_run(work))
-
-
-@member.command("remove")
-@click.option("--office", "office_number", required=True)
-@click.option("--nrn", required=True)
-def member_remove(office_number: str, nrn: str) -> None:
-    async def work(platform: Any) -> str:
-        async with platform.session_maker() as session:
-            office = await platform.register.office_by_number(session, office_number)
-            await platform.register.remove_member(session, office, nrn=nrn, actor=OPERATOR)
-            return f"member removed from {office.name}"
-
-    click.echo(_run(work))
 
 
 # -- identity providers -------------------------------------------------------------------
@@ -415,6 +313,9 @@ def audit_verify() -> None:
         click.echo(f"BROKEN {subject}: {problem}", err=True)
     sys.exit(0 if report.ok else 1)
 
+
+# The notary register and the offices' API clients: commands of their own module.
+main.add_command(notary)
 
 if __name__ == "__main__":
     main()

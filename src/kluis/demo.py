@@ -29,6 +29,8 @@ class DemoOffice(msgspec.Struct, kw_only=True):
     name: str
     enterprise_number: str
     municipality: str | None = None
+    address: str | None = None
+    email: str | None = None
     members: list[DemoMember] = msgspec.field(default_factory=list)
 
 

@@ -32,6 +32,7 @@ from tests.support.world import (
     ANONYMOUS,
     NEW_ADDRESS,
     NEW_COMPANY_STAFF,
+    OFFICE_A_EXTRA_STAFF,
     ROLE_NRNS,
     ROLES,
     Cast,
@@ -100,6 +101,7 @@ OFFER_RECIPIENT = Policy("OFFER_RECIPIENT", roles("owner"))  # Jan: what office 
 OFFICE_A_MEMBER = Policy("OFFICE_A_MEMBER", roles("notary_sent_to", "staff_sent_to"))
 OFFICE_A_NOTARY = Policy("OFFICE_A_NOTARY", roles("notary_sent_to"))  # confidential copies
 OFFICE_B_MEMBER = Policy("OFFICE_B_MEMBER", roles("notary_other_office", "staff_other_office"))
+OFFICE_B_NOTARY = Policy("OFFICE_B_NOTARY", roles("notary_other_office"))
 NOBODY = Policy("NOBODY", frozenset())
 
 
@@ -126,6 +128,7 @@ PATH_VALUES: Fill = {
     "file_path": lambda _: "kluis.css",
     "path": lambda _: "no-such-page",
     "question_id": lambda _: "deed",  # a questionnaire's file question
+    "member_id": attrgetter("office_a_extra_member"),
 }
 OFFICE_COPY: Fill = {"document_id": attrgetter("office_copy")}
 UUID_PARAMETER = re.compile(r"\{(\w+):uuid\}")
@@ -544,6 +547,28 @@ MATRIX: dict[tuple[str, str], Entry] = {
     # -- questionnaires ---------------------------------------------------------------------
     **QUESTIONNAIRE_ENTRIES,
     **DOSSIER_ENTRIES,
+    # -- the office's administration and its software -------------------------------------
+    ("GET", "/offices/{office_id:uuid}/admin"): Entry(
+        OFFICE_A_NOTARY,
+        variants=(Variant("office B", OFFICE_B_NOTARY, {"office_id": attrgetter("office_b")}),),
+    ),
+    ("POST", "/offices/{office_id:uuid}/admin/members"): Entry(
+        OFFICE_A_NOTARY,
+        303,
+        body=form(lambda w: {"nrn": OFFICE_A_EXTRA_STAFF, "role": "staff"}),
+        variants=(Variant("office B", OFFICE_B_NOTARY, {"office_id": attrgetter("office_b")}),),
+    ),
+    ("POST", "/offices/{office_id:uuid}/admin/members/{member_id:uuid}/remove"): Entry(
+        OFFICE_A_NOTARY,
+        303,
+        variants=(Variant("through office B", NOBODY, {"office_id": attrgetter("office_b")}),),
+    ),
+    ("POST", "/oauth/token"): Entry(
+        not_authorization(
+            "the offices' software's token endpoint: without a grant and an assertion, refused",
+            400,
+        )
+    ),
     # -- not about authorization ----------------------------------------------------------
     ("GET", "/static/{file_path:path}"): Entry(
         not_authorization("static files: the same for everyone", 200)

@@ -14,6 +14,7 @@ office A sent him two questionnaires (one of them finished).
 from __future__ import annotations
 
 import shutil
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -40,6 +41,8 @@ OFFICE_B_STAFF = make_nrn(date(1980, 6, 6), 102)
 # Staff accounts of Jan's company: nobody the matrix logs in.
 COMPANY_STAFF = make_nrn(date(1988, 8, 8), 103)
 NEW_COMPANY_STAFF = make_nrn(date(1989, 9, 9), 104)
+# A staff member of office A who never logs in: the office administration checks remove him.
+OFFICE_A_EXTRA_STAFF = make_nrn(date(1990, 7, 7), 103)
 
 ANONYMOUS = "anonymous"
 ROLE_NRNS = {
@@ -136,6 +139,7 @@ class World:
     dossier_attachment: str  # that message's attachment
     company: str  # Jan's company (he holds its main account)
     company_member: str  # a staff account of the company
+    office_a_extra_member: str  # OFFICE_A_EXTRA_STAFF's member row in office A
 
 
 def expect(response: httpx.Response, status: int) -> Any:
@@ -229,6 +233,11 @@ class Cast:
         )
         questionnaires = await questionnaire_world(self.platform, self.office_a, sophie, jan)
         dossier = await self.build_dossier()
+        async with self.platform.session_maker() as db:
+            office_a = await self.platform.register.office(db, uuid.UUID(self.office_a))
+            extra = await self.platform.register.add_member(
+                db, office_a, nrn=OFFICE_A_EXTRA_STAFF, role="staff", actor=OPERATOR
+            )
         return World(
             **dossier,
             office_a=self.office_a,
@@ -243,6 +252,7 @@ class Cast:
             offer=expect(offered, 201)["id"],
             deed=expect(deed, 201)["id"],
             **questionnaires,
+            office_a_extra_member=str(extra.id),
         )
 
     async def build_dossier(self) -> dict[str, str]:

@@ -1,6 +1,8 @@
 """Tables of the acts domain: the notary register and office vaults, the deed registry,
-companies, dossiers (with their documents, messages and read marks) and questionnaires."""
+companies, dossiers (with their documents, messages and read marks), questionnaires, and the
+offices' own software as API clients."""
 
+from acts.models.clients import OfficeApiAssertion, OfficeApiClient, OfficeApiToken
 from acts.models.companies import Company, CompanyMember
 from acts.models.deeds import Deed, DeedParty
 from acts.models.dossiers import (
@@ -26,6 +28,9 @@ __all__ = [
     "DossierRead",
     "MessageAttachment",
     "NotaryOffice",
+    "OfficeApiAssertion",
+    "OfficeApiClient",
+    "OfficeApiToken",
     "OfficeExchange",
     "OfficeMember",
     "OfficeSealKey",

@@ -2,11 +2,18 @@
 
 from kluis.web.errors import exception_handlers
 from kluis.web.i18n import _, current_language, gettext
-from kluis.web.shell import csrf_config, security_headers, static_files, template_config
+from kluis.web.shell import (
+    csrf_config,
+    csrf_middleware,
+    security_headers,
+    static_files,
+    template_config,
+)
 
 __all__ = [
     "_",
     "csrf_config",
+    "csrf_middleware",
     "current_language",
     "exception_handlers",
     "gettext",

@@ -155,8 +155,7 @@ def check_form_token(request: Request[Any, Any, Any], fields: dict[str, list[str
     the CSRF middleware (which would read the whole form, files and all, before the route
     runs) and checks here, as the middleware does, the form's `_csrf_token` field (or the
     header) against the cookie, once the text fields are read and before any file is."""
-    config = request.app.csrf_config
-    assert config is not None
+    config = request.app.state.csrf_config
     sent = request.headers.get(config.header_name) or field(fields, "_csrf_token")
     cookie = request.cookies.get(config.cookie_name, "")
     expected = _csrf_secret(cookie, config.secret)

@@ -8,7 +8,10 @@ from urllib.parse import urlsplit
 from jinja2 import Environment
 from litestar import Router
 from litestar.config.csrf import CSRFConfig
+from litestar.connection import ASGIConnection
 from litestar.datastructures import MutableScopeHeaders
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.csrf import CSRFMiddleware
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
@@ -61,6 +64,37 @@ def csrf_config(settings: Settings, keys: KeyProvider) -> CSRFConfig:
         header_name=CSRF_HEADER,
         cookie_secure=settings.secure_cookies,
         cookie_samesite="lax",
+    )
+
+
+class CookieCSRFMiddleware(CSRFMiddleware):
+    """Litestar's CSRF check, for what a browser's cookies authenticate.
+
+    A request that an office's software authenticated with a bearer token (the layer before
+    this one left `office_software` in its state) and that carries no session cookie is
+    not one a forged page could make with someone's cookies: it needs no CSRF token. With a
+    session cookie, the token is asked for as always.
+    """
+
+    def __init__(self, app: ASGIApp, config: CSRFConfig, session_cookie: str) -> None:
+        super().__init__(app, config)
+        self.session_cookie = session_cookie
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope.get("state", {}).get("office_software"):
+            if self.session_cookie not in ASGIConnection(scope).cookies:
+                await self.app(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+
+def csrf_middleware(settings: Settings, config: CSRFConfig) -> DefineMiddleware:
+    """The CSRF check as the innermost application middleware (instead of Litestar's
+    `csrf_config`, which cannot tell a bearer-token request from a cookie one). The app
+    keeps `config` in its state too, for the page forms that stream files and check their
+    token themselves (`kluis.web.multipart.check_form_token`)."""
+    return DefineMiddleware(
+        CookieCSRFMiddleware, config=config, session_cookie=settings.session_cookie
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
@@ -131,3 +132,40 @@ def test_vault_quota_tiers(kluis):
     assert "quota-tier-unknown" in kluis("vault", "quota", "--nrn", JAN, "--tier", "5TB", code=1)
     stranger = make_nrn(date(1980, 1, 1), 7)
     assert "person-not-found" in kluis("vault", "quota", "--nrn", stranger, "--tier", "1GB", code=1)
+
+
+def test_office_address_and_email(kluis):
+    kluis(
+        "notary", "office", "add", "--name", "X", "--enterprise-number", "0403170701",
+        "--address", "Grote Markt 1, 9000 Gent", "--email", "kantoor@notaris-x.example.test",
+    )  # fmt: skip
+    assert "email-invalid" in kluis(
+        "notary", "office", "add", "--name", "Y", "--enterprise-number", "0040000028",
+        "--email", "not-an-address", code=1,
+    )  # fmt: skip
+
+
+def test_office_api_clients(kluis, tmp_path):
+    from joserfc.jwk import ECKey
+
+    kluis("notary", "office", "add", "--name", "X", "--enterprise-number", "0403170701")
+    key = ECKey.generate_key("P-256", parameters={"kid": "k1"})
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text(json.dumps({"keys": [key.as_dict(private=False)]}))
+    client_id = kluis(
+        "notary", "client", "add", "--office", "0403170701", "--name", "Akteprogramma",
+        "--jwks", str(jwks),
+    ).strip()  # fmt: skip
+    assert f"{client_id}\tAkteprogramma" in kluis(
+        "notary", "client", "list", "--office", "0403170701"
+    )
+    assert "revoked" in kluis("notary", "client", "revoke", client_id)
+    assert "revoked" in kluis("notary", "client", "list", "--office", "0403170701")
+    assert "client-not-found" in kluis("notary", "client", "revoke", "nobody", code=1)
+
+    private = tmp_path / "private.json"
+    private.write_text(json.dumps({"keys": [key.as_dict(private=True)]}))
+    assert "jwks-invalid" in kluis(
+        "notary", "client", "add", "--office", "0403170701", "--name", "X", "--jwks", str(private),
+        code=1,
+    )  # fmt: skip
