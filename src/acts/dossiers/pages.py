@@ -22,6 +22,7 @@ from acts.dossiers.files import DossierFiles, check_tab
 from acts.dossiers.messages import MAX_BODY, Messages
 from acts.dossiers.schemas import CompanyIn, Step
 from acts.models.dossiers import DOSSIER_STATUSES, DOSSIER_TABS
+from acts.questionnaires.service import Questionnaires
 from idp_bridge import requires_login
 from kluis.errors import AppError
 from kluis.text import N_
@@ -153,13 +154,22 @@ class DossierPages(Controller):
         dossier_files: NamedDependency[DossierFiles],
         dossier_messages: NamedDependency[Messages],
         documents: NamedDependency[Documents],
+        questionnaires: NamedDependency[Questionnaires],
         dossier_id: FromPath[uuid.UUID],
         tab: FromQuery[str | None] = None,
         reply: FromQuery[str | None] = None,
     ) -> Template:
         side = await dossiers.side(db, request, dossier_id)
         return await self._page(
-            db, dossiers, dossier_files, dossier_messages, documents, side, tab, reply=reply
+            db,
+            dossiers,
+            dossier_files,
+            dossier_messages,
+            documents,
+            questionnaires,
+            side,
+            tab,
+            reply=reply,
         )
 
     @post("/dossiers/{dossier_id:uuid}", status_code=303)
@@ -196,6 +206,7 @@ class DossierPages(Controller):
         dossier_files: NamedDependency[DossierFiles],
         dossier_messages: NamedDependency[Messages],
         documents: NamedDependency[Documents],
+        questionnaires: NamedDependency[Questionnaires],
         dossier_id: FromPath[uuid.UUID],
     ) -> Redirect | Template:
         side = await dossiers.side(db, request, dossier_id)
@@ -224,6 +235,7 @@ class DossierPages(Controller):
                 dossier_files,
                 dossier_messages,
                 documents,
+                questionnaires,
                 side,
                 "messages",
                 reply=draft["reply_to"],
@@ -284,6 +296,7 @@ class DossierPages(Controller):
         files: DossierFiles,
         messages: Messages,
         documents: Documents,
+        questionnaires: Questionnaires,
         side: DossierSide,
         tab: str | None,
         *,
@@ -307,6 +320,7 @@ class DossierPages(Controller):
                     f.document.id: await documents.seal_status(db, f.document) for f in found
                 },
                 "replying": replying,
+                "questionnaires": await questionnaires.list(db, side),
                 "draft": draft or {},
                 "refusal": refusal,
                 "max_body": MAX_BODY,
