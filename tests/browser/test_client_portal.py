@@ -191,6 +191,4 @@ def test_the_notary_client_portal_end_to_end(page: Page, new_page, settings, tmp
     finished = sophie.locator("#dossier-questionnaires tr[data-questionnaire]")
     expect(finished).to_have_attribute("data-status", "finished")
     sophie.click(".tabs a[data-tab=delivered]")
-    expect(sophie.locator("#dossier-documents .document-name")).to_have_text(
-        ["Intake aankoop.pdf"]
-    )
+    expect(sophie.locator("#dossier-documents .document-name")).to_have_text(["Intake aankoop.pdf"])
