@@ -15,13 +15,14 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from acts.access import caller_actor
+from acts.access import Membership, caller_actor
 from acts.dossiers.access import DossierSide
 from acts.dossiers.dossiers import Dossiers
 from acts.dossiers.files import DossierFiles, check_tab
 from acts.dossiers.messages import MAX_BODY, Messages
 from acts.dossiers.schemas import CompanyIn, Step
 from acts.models.dossiers import DOSSIER_STATUSES, DOSSIER_TABS
+from acts.questionnaires.service import Questionnaires
 from idp_bridge import requires_login
 from kluis.errors import AppError
 from kluis.text import N_
@@ -40,6 +41,18 @@ TAB_LABELS = {
     "delivered": N_("Delivered by me"),
     "messages": N_("Messages"),
 }
+
+
+OPEN_FIELDS = (  # the form that opens a dossier
+    "reference",
+    "description",
+    "status",
+    "clients",
+    "enterprise_number",
+    "company_name",
+    "main_nrn",
+    "steps",
+)
 
 
 def parse_steps(text: str) -> list[Step]:
@@ -97,17 +110,7 @@ class DossierPages(Controller):
         status: FromQuery[str | None] = None,
     ) -> Template:
         member = await dossiers.access.membership(db, request, office_id)
-        views = await dossiers.list(db, request, office_id=office_id, q=q, status=status or None)
-        return Template(
-            "acts/dossiers/office_list.html",
-            context={
-                "member": member,
-                "views": views,
-                "q": q or "",
-                "status": status or "",
-                **self._labels(),
-            },
-        )
+        return await self._office_list(db, request, dossiers, member, q=q, status=status)
 
     @post("/offices/{office_id:uuid}/dossiers", status_code=303)
     async def open_dossier(
@@ -116,30 +119,40 @@ class DossierPages(Controller):
         db: NamedDependency[AsyncSession],
         dossiers: NamedDependency[Dossiers],
         office_id: FromPath[uuid.UUID],
-    ) -> Redirect:
+    ) -> Redirect | Template:
         member = await dossiers.access.membership(db, request, office_id)
         form = await request.form()
-        number = str(form.get("enterprise_number", "")).strip()
+        values = {name: str(form.get(name, "")) for name in OPEN_FIELDS}
+        number = values["enterprise_number"].strip()
         company = (
             CompanyIn(
                 enterprise_number=number,
-                name=str(form.get("company_name", "")) or None,
-                main_nrn=str(form.get("main_nrn", "")) or None,
+                name=values["company_name"] or None,
+                main_nrn=values["main_nrn"] or None,
             )
             if number
             else None
         )
-        dossier = await dossiers.open(
-            db,
-            member,
-            reference=str(form.get("reference", "")),
-            description=str(form.get("description", "")),
-            status=str(form.get("status", "open")),
-            clients=str(form.get("clients", "")).split(),
-            company=company,
-            steps=parse_steps(str(form.get("steps", ""))),
-            actor=caller_actor(request),
-        )
+        try:
+            dossier = await dossiers.open(
+                db,
+                member,
+                reference=values["reference"],
+                description=values["description"],
+                status=values["status"] or "open",
+                clients=values["clients"].split(),
+                company=company,
+                steps=parse_steps(values["steps"]),
+                actor=caller_actor(request),
+            )
+        except AppError as refusal:  # the form again, with the reason and what was typed
+            await db.rollback()  # nothing of it kept; the office read afresh for the page
+            member = await dossiers.access.membership(db, request, office_id)
+            page = await self._office_list(
+                db, request, dossiers, member, values=values, refusal=refusal
+            )
+            page.status_code = refusal.status
+            return page
         return Redirect(f"/dossiers/{dossier.id}", status_code=303)
 
     # -- one dossier ---------------------------------------------------------------------
@@ -153,13 +166,22 @@ class DossierPages(Controller):
         dossier_files: NamedDependency[DossierFiles],
         dossier_messages: NamedDependency[Messages],
         documents: NamedDependency[Documents],
+        questionnaires: NamedDependency[Questionnaires],
         dossier_id: FromPath[uuid.UUID],
         tab: FromQuery[str | None] = None,
         reply: FromQuery[str | None] = None,
     ) -> Template:
         side = await dossiers.side(db, request, dossier_id)
         return await self._page(
-            db, dossiers, dossier_files, dossier_messages, documents, side, tab, reply=reply
+            db,
+            dossiers,
+            dossier_files,
+            dossier_messages,
+            documents,
+            questionnaires,
+            side,
+            tab,
+            reply=reply,
         )
 
     @post("/dossiers/{dossier_id:uuid}", status_code=303)
@@ -196,6 +218,7 @@ class DossierPages(Controller):
         dossier_files: NamedDependency[DossierFiles],
         dossier_messages: NamedDependency[Messages],
         documents: NamedDependency[Documents],
+        questionnaires: NamedDependency[Questionnaires],
         dossier_id: FromPath[uuid.UUID],
     ) -> Redirect | Template:
         side = await dossiers.side(db, request, dossier_id)
@@ -224,6 +247,7 @@ class DossierPages(Controller):
                 dossier_files,
                 dossier_messages,
                 documents,
+                questionnaires,
                 side,
                 "messages",
                 reply=draft["reply_to"],
@@ -268,6 +292,34 @@ class DossierPages(Controller):
 
     # -- internals ---------------------------------------------------------------------
 
+    async def _office_list(
+        self,
+        db: AsyncSession,
+        request: Request[Any, Any, Any],
+        dossiers: Dossiers,
+        member: Membership,
+        *,
+        q: str | None = None,
+        status: str | None = None,
+        values: dict[str, str] | None = None,
+        refusal: AppError | None = None,
+    ) -> Template:
+        views = await dossiers.list(
+            db, request, office_id=member.office.id, q=q, status=status or None
+        )
+        return Template(
+            "acts/dossiers/office_list.html",
+            context={
+                "member": member,
+                "views": views,
+                "q": q or "",
+                "status": status or "",
+                "values": values or {},
+                "refusal": refusal,
+                **self._labels(),
+            },
+        )
+
     @staticmethod
     def _labels() -> dict[str, Any]:
         return {
@@ -284,6 +336,7 @@ class DossierPages(Controller):
         files: DossierFiles,
         messages: Messages,
         documents: Documents,
+        questionnaires: Questionnaires,
         side: DossierSide,
         tab: str | None,
         *,
@@ -307,6 +360,7 @@ class DossierPages(Controller):
                     f.document.id: await documents.seal_status(db, f.document) for f in found
                 },
                 "replying": replying,
+                "questionnaires": await questionnaires.list(db, side),
                 "draft": draft or {},
                 "refusal": refusal,
                 "max_body": MAX_BODY,

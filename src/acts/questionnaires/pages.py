@@ -22,6 +22,7 @@ from acts.questionnaires import domain
 from acts.questionnaires.service import OfficeOnly, Questionnaires, RecipientOnly
 from idp_bridge import request_actor, requires_login
 from kluis.audit import ACTION_LABELS
+from kluis.errors import AppError, Invalid
 from kluis.text import N_
 from kluis.web.multipart import StreamedForm, check_form_token, field
 
@@ -87,6 +88,17 @@ class QuestionnairePages(Controller):
         side = await self._office(db, request, questionnaires, office_id, dossier_id)
         if side.side != "office":
             raise OfficeOnly()
+        return await self._builder(db, questionnaires, side)
+
+    async def _builder(
+        self,
+        db: AsyncSession,
+        questionnaires: Questionnaires,
+        side: DossierSide,
+        values: dict[str, Any] | None = None,
+        refusal: AppError | None = None,
+    ) -> Template:
+        """The builder, empty or again with what was typed and why it was refused."""
         return Template(
             "questionnaires/new.html",
             context={
@@ -94,7 +106,10 @@ class QuestionnairePages(Controller):
                 "recipients": await questionnaires.recipients(db, side),
                 "kinds": domain.KINDS,
                 "rows": range(BUILDER_ROWS),
+                "values": values or {},
+                "refusal": refusal,
             },
+            status_code=refusal.status if refusal else 200,
         )
 
     @post("/offices/{office_id:uuid}/dossiers/{dossier_id:uuid}/questionnaires", status_code=303)
@@ -105,20 +120,23 @@ class QuestionnairePages(Controller):
         questionnaires: NamedDependency[Questionnaires],
         office_id: FromPath[uuid.UUID],
         dossier_id: FromPath[uuid.UUID],
-    ) -> Redirect:
+    ) -> Redirect | Template:
         side = await self._office(db, request, questionnaires, office_id, dossier_id)
         form = dict((await request.form()).items())
         chosen = str(form.get("recipient", ""))
         recipients = {str(r.id): r.nrn_index for r in await questionnaires.recipients(db, side)}
-        await questionnaires.send(
-            db,
-            side,
-            title=str(form.get("title", "")),
-            # Not one of this dossier's: refused as a recipient who is not a client.
-            recipient_index=recipients.get(chosen, ""),
-            questions=questions_from_form(form),
-            actor=request_actor(request),
-        )
+        try:
+            await questionnaires.send(
+                db,
+                side,
+                title=str(form.get("title", "")),
+                # Not one of this dossier's: refused as a recipient who is not a client.
+                recipient_index=recipients.get(chosen, ""),
+                questions=questions_from_form(form),
+                actor=request_actor(request),
+            )
+        except Invalid as refusal:  # refused before anything was written
+            return await self._builder(db, questionnaires, side, form, refusal)
         return Redirect(_base(dossier_id), status_code=303)
 
     @get("/dossiers/{dossier_id:uuid}/questionnaires")
