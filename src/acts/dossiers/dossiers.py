@@ -158,7 +158,8 @@ class Dossiers:
         numbers = list(dict.fromkeys(nrn_digits(n) for n in clients))
         if not numbers and company is None:
             raise Invalid(
-                "A dossier is for at least one client or a company.", type="dossier-clients-missing"
+                N_("A dossier is for at least one client or a company."),
+                type="dossier-clients-missing",
             )
         taken = await db.scalar(
             select(Dossier.id).where(
