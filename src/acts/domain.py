@@ -7,10 +7,24 @@ from typing import Literal
 import stdnum.be.vat
 from stdnum.exceptions import ValidationError
 
+from idp_bridge import LoginRefused, parse_nrn
 from kluis.errors import Invalid
+from kluis.text import N_
 
 MemberRole = Literal["notary", "staff"]
 MEMBER_ROLES: tuple[str, ...] = ("notary", "staff")
+
+
+def nrn_digits(value: str) -> str:
+    """A national registry number an office or a company account sent in a body (a member,
+    a client, a recipient), as its 11 digits; 422 `nrn-invalid` otherwise. (At login a bad
+    number is a refused login instead: `idp_bridge.parse_nrn`.)"""
+    try:
+        return parse_nrn(value).digits
+    except LoginRefused as exc:
+        raise Invalid(
+            N_("This national registry number is not valid."), type="nrn-invalid"
+        ) from exc
 
 
 def parse_enterprise_number(value: str) -> str:

@@ -21,14 +21,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from acts.access import Membership, OfficeAccess
+from acts.domain import nrn_digits
 from acts.models import NotaryOffice, OfficeExchange
 from acts.seals import Seals
 from acts.services import NotaryRegister
-from idp_bridge import LoginRefused, People, Person, parse_nrn
+from idp_bridge import People, Person
 from idp_bridge.notifications import Notifications
 from kluis import audit
 from kluis.audit import Actor
-from kluis.errors import Conflict, Invalid, NotFound
+from kluis.errors import Conflict, NotFound
 from kluis.text import N_
 from vault import Document, Documents, Holder
 
@@ -248,13 +249,7 @@ class OfficeVault:
         actor: Actor,
     ) -> OfficeExchange:
         document = (await self.get(db, member, document_id)).document
-        try:
-            digits = parse_nrn(nrn).digits
-        except LoginRefused as exc:
-            raise Invalid(
-                "This national registry number is not valid.", type="nrn-invalid"
-            ) from exc
-        citizen = await self.people.by_nrn(db, digits)
+        citizen = await self.people.by_nrn(db, nrn_digits(nrn))
         if citizen is None:
             raise NotFound(
                 "Nobody with this national registry number has a vault yet.",

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from acts.domain import check_role, parse_enterprise_number
+from acts.domain import check_role, nrn_digits, parse_enterprise_number
 from acts.models import NotaryOffice, OfficeMember
-from idp_bridge import LoginRefused, NationalNumber, Person, nrn_index, parse_nrn, seal_nrn
+from idp_bridge import NationalNumber, Person, nrn_index, seal_nrn
 from idp_bridge.domain import parse_email
 from idp_bridge.services.people import NRN_AAD
 from kluis import audit
@@ -44,14 +44,6 @@ class MemberView:
     @property
     def label(self) -> str:
         return self.person.full_name if self.person is not None else self.masked_nrn
-
-
-def member_nrn(value: str) -> str:
-    """A member's national registry number, as its 11 digits."""
-    try:
-        return parse_nrn(value).digits
-    except LoginRefused as exc:
-        raise Invalid("This national registry number is not valid.", type="nrn-invalid") from exc
 
 
 class NotaryRegister:
@@ -149,7 +141,7 @@ class NotaryRegister:
     ) -> OfficeMember:
         """Add a member, or change a member's role. `keep_a_notary`: the office's own
         notaries may not leave it without one (the operator, replacing a notary, may)."""
-        digits = member_nrn(nrn)
+        digits = nrn_digits(nrn)
         index = nrn_index(self.keys, digits)
         member = await db.scalar(
             select(OfficeMember).where(
@@ -183,7 +175,7 @@ class NotaryRegister:
     async def remove_member(
         self, db: AsyncSession, office: NotaryOffice, *, nrn: str, actor: Actor
     ) -> None:
-        index = nrn_index(self.keys, member_nrn(nrn))
+        index = nrn_index(self.keys, nrn_digits(nrn))
         member = await db.scalar(
             select(OfficeMember).where(
                 OfficeMember.office_id == office.id, OfficeMember.nrn_index == index

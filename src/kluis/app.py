@@ -140,6 +140,7 @@ def build_platform(settings: Settings) -> Platform:
     notifications = Notifications(settings, tasks)
     contacts = Contacts(notifications)
     office_access = OfficeAccess(register)
+    dossier_access = DossierAccess(office_access)
     return Platform(
         settings=settings,
         keys=keys,
@@ -160,8 +161,8 @@ def build_platform(settings: Settings) -> Platform:
         ),
         deeds=Deeds(documents, seals, notifications, keys, office_access),
         # -- questionnaires (issue 5, part 6) --
-        questionnaires=Questionnaires(keys, documents, notifications, DossierAccess(office_access)),
-        dossiers=build_dossiers(keys, office_access, documents, seals, notifications),
+        questionnaires=Questionnaires(keys, documents, notifications, dossier_access),
+        dossiers=build_dossiers(keys, dossier_access, documents, seals, notifications),
         office_clients=OfficeClients(),
         dev_idp=dev_idp,
     )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from litestar import Request
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from acts.access import Membership, OfficeAccess
@@ -51,6 +51,16 @@ class DossierSide:
             return self.member.label
         assert self.person is not None
         return self.person.full_name
+
+
+def client_indexes(dossier: Dossier) -> Select[tuple[str]]:
+    """The NRN blind indexes of a dossier's client side: its clients and, for a company's
+    dossier, the company's accounts."""
+    clients = select(DossierClient.nrn_index).where(DossierClient.dossier_id == dossier.id)
+    if dossier.company_id is None:
+        return clients
+    accounts = select(CompanyMember.nrn_index).where(CompanyMember.company_id == dossier.company_id)
+    return clients.union(accounts)  # type: ignore[return-value]
 
 
 def visible_to_client(person: Person) -> ColumnElement[bool]:

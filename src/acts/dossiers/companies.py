@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from acts.domain import parse_enterprise_number
+from acts.domain import nrn_digits, parse_enterprise_number
 from acts.models import Company, CompanyMember
-from idp_bridge import LoginRefused, Person, nrn_index, parse_nrn, seal_nrn
+from idp_bridge import Person, nrn_index, seal_nrn
 from idp_bridge.domain import NationalNumber
 from idp_bridge.services.people import NRN_AAD
 from kluis import audit
@@ -32,14 +32,6 @@ audit.ACTION_LABELS.update(
 class CompanyNotFound(NotFound):
     default_type = "company-not-found"
     default_message = N_("This company does not exist.")
-
-
-def nrn_digits(value: str) -> str:
-    """A national registry number from a body, validated (422 `nrn-invalid`)."""
-    try:
-        return parse_nrn(value).digits
-    except LoginRefused as exc:
-        raise Invalid("This national registry number is not valid.", type="nrn-invalid") from exc
 
 
 @dataclass(frozen=True)

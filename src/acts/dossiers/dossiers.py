@@ -17,13 +17,13 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from acts.access import Membership, OfficeAccess, software_of
-from acts.dossiers.access import DossierAccess, DossierSide, visible_to_client
-from acts.dossiers.companies import Companies, nrn_digits
+from acts.access import Membership, software_of
+from acts.domain import nrn_digits
+from acts.dossiers.access import DossierAccess, DossierSide, client_indexes, visible_to_client
+from acts.dossiers.companies import Companies
 from acts.dossiers.reads import unread_counts
 from acts.models import (
     Company,
-    CompanyMember,
     Dossier,
     DossierClient,
     NotaryOffice,
@@ -110,13 +110,13 @@ class Dossiers:
     def __init__(
         self,
         keys: KeyProvider,
-        access: OfficeAccess,
+        dossier_access: DossierAccess,
         companies: Companies,
         notifications: Notifications,
     ) -> None:
         self.keys = keys
-        self.access = access
-        self.dossier_access = DossierAccess(access)
+        self.access = dossier_access.access
+        self.dossier_access = dossier_access
         self.companies = companies
         self.notifications = notifications
 
@@ -279,14 +279,8 @@ class Dossiers:
 
     async def client_people(self, db: AsyncSession, dossier: Dossier) -> Sequence[Person]:
         """The dossier's clients who have an account, with the company's accounts."""
-        indexes = select(DossierClient.nrn_index).where(DossierClient.dossier_id == dossier.id)
-        seen = Person.nrn_index.in_(indexes)
-        if dossier.company_id is not None:
-            staff = select(CompanyMember.nrn_index).where(
-                CompanyMember.company_id == dossier.company_id
-            )
-            seen = or_(seen, Person.nrn_index.in_(staff))
-        return (await db.scalars(select(Person).where(seen))).all()
+        query = select(Person).where(Person.nrn_index.in_(client_indexes(dossier)))
+        return (await db.scalars(query)).all()
 
     async def record(
         self,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from acts.access import OfficeAccess
+from acts.dossiers.access import DossierAccess
 from acts.dossiers.companies import Companies
 from acts.dossiers.dossiers import Dossiers
 from acts.dossiers.files import DossierFiles
@@ -25,7 +25,7 @@ class DossierServices:
 
 def build_dossiers(
     keys: KeyProvider,
-    access: OfficeAccess,
+    access: DossierAccess,
     documents: Documents,
     seals: Seals,
     notifications: Notifications,

@@ -19,12 +19,13 @@ from litestar import Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from acts.dossiers.access import DossierAccess, DossierSide
+from acts.domain import nrn_digits
+from acts.dossiers.access import DossierAccess, DossierSide, client_indexes
 from acts.models import CompanyMember, DossierClient, DossierDocument, NotaryOffice
 from acts.models.questionnaires import Questionnaire
 from acts.questionnaires import domain
 from acts.questionnaires.pdf import questionnaire_pdf
-from idp_bridge import LoginRefused, Person, nrn_index, parse_nrn
+from idp_bridge import Person, nrn_index
 from idp_bridge.notifications import Notifications
 from kluis import audit
 from kluis.audit import Actor
@@ -92,12 +93,7 @@ class Questionnaires:
 
     def recipient_index(self, nrn: str) -> str:
         """The blind index of a recipient's NRN, as the API names them."""
-        try:
-            return nrn_index(self.keys, parse_nrn(nrn).digits)
-        except LoginRefused as exc:
-            raise Invalid(
-                N_("This national registry number is not valid."), type="nrn-invalid"
-            ) from exc
+        return nrn_index(self.keys, nrn_digits(nrn))
 
     async def recipients(self, db: AsyncSession, side: DossierSide) -> list[Recipient]:
         """The dossier's clients and its company's accounts, by name where known."""
@@ -135,7 +131,9 @@ class Questionnaires:
         if side.side != "office" or side.member is None:
             raise OfficeOnly()
         title, checked = domain.check_title(title), domain.check_questions(questions)
-        if recipient_index not in {r.nrn_index for r in await self.recipients(db, side)}:
+        indexes = client_indexes(side.dossier).subquery()
+        found = await db.scalar(select(indexes).where(indexes.c.nrn_index == recipient_index))
+        if found is None:
             raise Invalid(
                 N_("A questionnaire goes to one of the dossier's clients."),
                 type="recipient-not-a-client",
