@@ -26,7 +26,7 @@ from acts.seals import Seals
 from acts.services import NotaryRegister
 from idp_bridge import current, request_actor, requires_login
 from vault import Documents
-from vault.routes.documents import document_out, download, request_body, seal_out
+from vault.routes.documents import declared_size, document_out, download, request_body, seal_out
 from vault.schemas import DocumentOut
 
 
@@ -215,13 +215,12 @@ class OfficeVaultController(Controller):
     ) -> OfficeDocumentOut:
         """Store a document in the office vault, sealed: the body is the file, streamed."""
         member = await office_vault.membership(db, request, office_id)
-        length = request.headers.get("content-length")
         document = await office_vault.upload(
             db,
             member,
             name=name,
             body=request_body(request),
-            declared_size=int(length) if length and length.isdigit() else None,
+            declared_size=declared_size(request),
             actor=caller_actor(request),
         )
         return office_document_out(OfficeDocument(document, None))

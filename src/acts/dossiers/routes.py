@@ -34,7 +34,7 @@ from acts.dossiers.schemas import (
 from kluis.errors import Invalid
 from kluis.web.multipart import StreamedForm, field
 from vault import Documents
-from vault.routes.documents import download, request_body, seal_out
+from vault.routes.documents import declared_size, download, request_body, seal_out
 
 MAX_JSON_BYTES = 64 * 1024
 
@@ -239,14 +239,13 @@ class DossierController(Controller):
         """The body is the file, streamed. Office: `tab` correspondence or documents (sealed);
         client: always `delivered`."""
         side = await dossiers.side(db, request, dossier_id)
-        length = request.headers.get("content-length")
         found = await dossier_files.add(
             db,
             side,
             tab=tab,
             name=name,
             body=request_body(request),
-            declared_size=int(length) if length and length.isdigit() else None,
+            declared_size=declared_size(request),
             actor=caller_actor(request),
         )
         return await file_out(documents, db, found)

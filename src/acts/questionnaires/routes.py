@@ -16,7 +16,7 @@ from acts.models import Questionnaire
 from acts.questionnaires.schemas import AnswersIn, QuestionnaireIn, QuestionnaireOut
 from acts.questionnaires.service import QuestionnaireNotFound, Questionnaires
 from kluis.text import N_
-from vault.routes.documents import download, request_body
+from vault.routes.documents import declared_size, download, request_body
 
 QUESTIONNAIRES = "/api/v1/dossiers/{dossier_id:uuid}/questionnaires"
 
@@ -155,7 +155,6 @@ class QuestionnaireController(Controller):
     ) -> QuestionnaireOut:
         """A file question's answer: the body is the file, streamed through the vault."""
         side = await questionnaires.open(db, request, dossier_id)
-        length = request.headers.get("content-length")
         questionnaire = await questionnaires.attach(
             db,
             side,
@@ -163,7 +162,7 @@ class QuestionnaireController(Controller):
             question_id,
             name=name,
             body=request_body(request),
-            declared_size=int(length) if length and length.isdigit() else None,
+            declared_size=declared_size(request),
             actor=caller_actor(request),
         )
         return await self._out(questionnaires, side.side, questionnaire)

@@ -62,6 +62,12 @@ async def request_body(request: Request[Any, Any, Any]) -> AsyncIterator[bytes]:
         raise UploadInterrupted() from exc
 
 
+def declared_size(request: Request[Any, Any, Any]) -> int | None:
+    """The size a streamed upload says it has (`Content-Length`), if it says one."""
+    length = request.headers.get("content-length")
+    return int(length) if length and length.isdigit() else None
+
+
 def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     """A single `bytes=` range as (first, last), or None for the whole document."""
     if not header:
@@ -127,7 +133,6 @@ class DocumentController(Controller):
         label: FromQuery[list[str] | None] = None,
     ) -> DocumentOut:
         """Upload a document: the request body is the file, streamed."""
-        length = request.headers.get("content-length")
         document = await documents.upload(
             db,
             current(request).person,
@@ -135,7 +140,7 @@ class DocumentController(Controller):
             categories=category or [],
             labels=label or [],
             body=request_body(request),
-            declared_size=int(length) if length and length.isdigit() else None,
+            declared_size=declared_size(request),
             actor=request_actor(request),
         )
         return document_out(document)
