@@ -30,7 +30,8 @@ KINDS = {
     "office": N_("Documents from a notary office"),
     "deed": N_("Notarial deeds published for me"),
     "questionnaire": N_("Questionnaires from a notary office"),
-    "dossier": N_("Messages and documents in my dossiers"),
+    "dossier": N_("New dossiers and documents in my dossiers"),
+    "dossier_message": N_("Messages in my dossiers"),
 }
 CHANNELS = {"app": N_("In the app"), "email": N_("By e-mail")}
 SUBJECTS = {
@@ -40,6 +41,7 @@ SUBJECTS = {
     "deed": N_("Kluis: a notarial deed was published for you"),
     "questionnaire": N_("Kluis: a questionnaire from your notary office"),
     "dossier": N_("Kluis: news in your dossier"),
+    "dossier_message": N_("Kluis: a message in your dossier"),
 }
 
 

@@ -405,7 +405,7 @@ async def test_the_office_software_runs_the_whole_portal(server, platform, offic
         "deed",
         "dossier",
         "dossier",
-        "dossier",
+        "dossier_message",
         "questionnaire",
     ]
     assert all(n["text"].startswith(OFFICE + " ") for n in notices), notices

@@ -319,9 +319,11 @@ class Dossiers:
         but: uuid.UUID | None = None,
     ) -> None:
         link = f"/dossiers/{dossier.id}" + (f"?tab={tab}" if tab else "")
+        # Messages have a switch of their own; a new dossier and its documents share one.
+        kind = "dossier_message" if tab == "messages" else "dossier"
         for person in await self.client_people(db, dossier):
             if person.id != but:
-                await self.notifications.notify(db, person, "dossier", message, params, link=link)
+                await self.notifications.notify(db, person, kind, message, params, link=link)
 
     # -- internals ---------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from acts.models import DossierMessage
 from tests.support import files
-from tests.support.dossiers import open_dossier, send_message
+from tests.support.dossiers import open_dossier, post_document, send_message
 from tests.support.login import csrf
 from tests.support.vault import document_rows
 
@@ -103,3 +103,24 @@ async def test_a_refused_attachment_leaves_nothing_of_the_message(server, jan, n
     assert (refused.status_code, refused.json()["type"]) == (422, "malware-found"), refused.text
     assert await message_rows(server) == 0
     assert await document_rows(server) == before
+
+
+async def test_messages_are_switched_off_apart_from_documents(server, jan, notary, office_id):
+    """PRODUCT.md: the client chooses notifications for new documents and for messages."""
+    switched = await jan.patch(
+        "/api/v1/me",
+        json={"notifications": {"dossier_message.app": False, "dossier_message.email": False}},
+        headers=csrf(jan),
+    )
+    assert switched.status_code == 200, switched.text
+    dossier = (await open_dossier(notary, office_id)).json()["id"]
+    before = {n["id"] for n in (await jan.get("/api/v1/notifications")).json()}
+
+    assert (await send_message(notary, dossier, "Vraag", "Even bellen?")).status_code == 201
+    published = await post_document(notary, dossier, "Ontwerp.txt", b"ontwerpakte\n", "documents")
+    assert published.status_code == 201, published.text
+
+    new = [n for n in (await jan.get("/api/v1/notifications")).json() if n["id"] not in before]
+    assert [(n["kind"], n["link"]) for n in new] == [
+        ("dossier", f"/dossiers/{dossier}?tab=documents")
+    ]
