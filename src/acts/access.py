@@ -43,6 +43,19 @@ class OfficeSoftware:
 
 
 @dataclass(frozen=True)
+class RegistryClient:
+    """The population register's software, as an authenticated API client: it pushes death
+    notices and works for no office."""
+
+    id: uuid.UUID  # the registered client
+    client_name: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.client_name} (registry)"
+
+
+@dataclass(frozen=True)
 class Membership:
     """Someone working for an office: a member in person, or the office's software."""
 
@@ -74,6 +87,10 @@ class Membership:
 
 def software_of(connection: ASGIConnection[Any, Any, Any, Any]) -> OfficeSoftware | None:
     return connection.scope.get("state", {}).get("office_software")
+
+
+def registry_client_of(connection: ASGIConnection[Any, Any, Any, Any]) -> RegistryClient | None:
+    return connection.scope.get("state", {}).get("registry_client")
 
 
 def requires_member_or_software(

@@ -59,6 +59,13 @@ REFUSALS: dict[str, tuple[int, str]] = {
         403,
         N_("This way of logging in is not secure enough. Please use your eID card or itsme."),
     ),
+    "death-recorded": (
+        403,
+        N_(
+            "A death was recorded for this national registry number. If this is you, log in "
+            "with your eID card or itsme: that cancels the notice."
+        ),
+    ),
     "redirect-not-allowed": (400, N_("This login link points outside Kluis and was refused.")),
     "provider-unknown": (404, N_("This identity provider is not available.")),
 }

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     ForeignKey,
+    Integer,
     LargeBinary,
     String,
     UniqueConstraint,
@@ -38,6 +39,10 @@ class Person(UUIDAuditBase):
     # The reference notary office, from the notary register (a layer above: no foreign key).
     preferred_office_id: Mapped[uuid.UUID | None] = mapped_column(GUID, nullable=True)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    # What happens to the vault after death (succession.domain: 1, 2 or 3), and the date
+    # of death while a death notice about the person is in force (the vault is frozen).
+    succession_option: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    deceased_on: Mapped[date | None] = mapped_column(Date, nullable=True)
 
     @property
     def full_name(self) -> str:

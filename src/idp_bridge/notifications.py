@@ -32,6 +32,7 @@ KINDS = {
     "questionnaire": N_("Questionnaires from a notary office"),
     "dossier": N_("New dossiers and documents in my dossiers"),
     "dossier_message": N_("Messages in my dossiers"),
+    "succession": N_("Inheritances and death notices"),
 }
 CHANNELS = {"app": N_("In the app"), "email": N_("By e-mail")}
 SUBJECTS = {
@@ -42,6 +43,7 @@ SUBJECTS = {
     "questionnaire": N_("Kluis: a questionnaire from your notary office"),
     "dossier": N_("Kluis: news in your dossier"),
     "dossier_message": N_("Kluis: a message in your dossier"),
+    "succession": N_("Kluis: about a succession"),
 }
 
 

@@ -65,7 +65,13 @@ from vault import Contacts, Documents, Shares, build_documents
 from vault.pages import SharingPages, VaultPages
 from vault.routes import ContactController, DocumentController, ShareController
 
-MODEL_MODULES = ("kluis.audit", "idp_bridge.models", "vault.models", "acts.models")
+MODEL_MODULES = (
+    "kluis.audit",
+    "idp_bridge.models",
+    "vault.models",
+    "acts.models",
+    "succession.models",
+)
 TEMPLATE_PACKAGES = ("idp_bridge", "vault", "acts")
 
 

@@ -43,6 +43,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Deleted rows are overwritten with zeros, not left in free pages: a destroyed
+    # document's wrapped key must not be readable from the file afterwards.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 

@@ -8,8 +8,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from kluis.audit import Actor
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,10 @@ RoleResolver = Callable[[AsyncSession, str], Awaitable[list[Role]]]
 SealChecker = Callable[[AsyncSession, str, str], Awaitable[SealStatus]]
 # Given an office id, its name, or None when the register has no such office.
 OfficeLookup = Callable[[AsyncSession, uuid.UUID], Awaitable[str | None]]
+# Given a person just identified by a login (in its transaction), the login's level of
+# assurance and who is logging in: may refuse the login, or act on it (a death notice is
+# voided by the person's own high-assurance login).
+LoginGuard = Callable[[AsyncSession, Any, str, Actor], Awaitable[None]]
 
 
 @dataclass
@@ -42,6 +49,11 @@ class Hooks:
     role_resolvers: list[RoleResolver] = field(default_factory=list)
     seal_checker: SealChecker | None = None
     office_lookup: OfficeLookup | None = None
+    login_guards: list[LoginGuard] = field(default_factory=list)
+
+    async def check_login(self, db: AsyncSession, person: Any, loa: str, actor: Actor) -> None:
+        for guard in self.login_guards:
+            await guard(db, person, loa, actor)
 
     async def check_seal(self, db: AsyncSession, seal: str, sha256: str) -> SealStatus:
         if self.seal_checker is None:  # no register to ask: nothing can vouch for it

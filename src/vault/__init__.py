@@ -8,7 +8,7 @@ from kluis.settings import Settings
 from vault.interfaces import Scanner
 from vault.models import Document
 from vault.scanner import scanner_from
-from vault.services import Contacts, Documents, Holder, Shares
+from vault.services import Contacts, Destruction, Documents, Holder, Shares
 from vault.storage import StorageEngine, location_from
 
 
@@ -22,4 +22,12 @@ def build_documents(
     return Documents(settings, keys, engine, scanner or scanner_from(settings), hooks)
 
 
-__all__ = ["Contacts", "Document", "Documents", "Holder", "Shares", "build_documents"]
+__all__ = [
+    "Contacts",
+    "Destruction",
+    "Document",
+    "Documents",
+    "Holder",
+    "Shares",
+    "build_documents",
+]

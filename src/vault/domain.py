@@ -233,6 +233,19 @@ class UploadInterrupted(AppError):
     default_message = N_("The upload was interrupted; nothing was stored.")
 
 
+class VaultFrozen(AppError):
+    status = 409
+    default_type = "vault-frozen"
+    default_message = N_("This vault is frozen: a death was recorded for its holder.")
+
+
+def check_not_frozen(person: object | None) -> None:
+    """A vault whose holder was recorded as deceased takes nothing new (no upload, copy or
+    share) until the notice is withdrawn or voided."""
+    if person is not None and getattr(person, "deceased_on", None) is not None:
+        raise VaultFrozen()
+
+
 # -- contacts and shares ---------------------------------------------------------------
 
 # A share takes effect now, or at the owner's death (the succession rules activate it).

@@ -127,3 +127,17 @@ class Share(UUIDAuditBase):
         GUID, ForeignKey("people.id", ondelete="CASCADE"), index=True
     )
     takes_effect: Mapped[str] = mapped_column(String(10))  # SHARE_WHEN
+
+
+class Tombstone(UUIDAuditBase):
+    """What remains of a destroyed document: that it existed, whose it was, when and why it
+    was destroyed. No name, no hash, no key: nothing of its content."""
+
+    __tablename__ = "document_tombstones"
+
+    document_id: Mapped[uuid.UUID] = mapped_column(GUID, unique=True)
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(
+        GUID, ForeignKey("people.id", ondelete="CASCADE"), index=True, nullable=True
+    )
+    size: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(String(40))

@@ -8,18 +8,27 @@ from datetime import datetime
 
 from advanced_alchemy.base import UUIDAuditBase
 from advanced_alchemy.types import GUID, DateTimeUTC
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 
 class OfficeApiClient(UUIDAuditBase):
-    """Registered by an operator for one office. The office keeps the private key; the
-    platform holds the public JWKS its client assertions are checked with."""
+    """Registered by an operator for one office (`kind` "office"), or for the population
+    register pushing death notices (`kind` "registry", no office). The client keeps the
+    private key; the platform holds the public JWKS its client assertions are checked with."""
 
     __tablename__ = "office_api_clients"
+    __table_args__ = (
+        CheckConstraint(
+            "(kind = 'office' AND office_id IS NOT NULL)"
+            " OR (kind = 'registry' AND office_id IS NULL)",
+            name="kind_office",
+        ),
+    )
 
-    office_id: Mapped[uuid.UUID] = mapped_column(
-        GUID, ForeignKey("notary_offices.id", ondelete="CASCADE"), index=True
+    kind: Mapped[str] = mapped_column(String(10), default="office", server_default="office")
+    office_id: Mapped[uuid.UUID | None] = mapped_column(
+        GUID, ForeignKey("notary_offices.id", ondelete="CASCADE"), index=True, nullable=True
     )
     client_id: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))

@@ -79,8 +79,7 @@ def _me(identity: CurrentSession, people: People) -> Me:
             if r.scope_id
         ],
         preferred_office_id=person.preferred_office_id,
-        # Succession options arrive with their domain; until then the product's default.
-        succession_option=1,
+        succession_option=person.succession_option,
         notifications=person.notifications or {},
     )
 

@@ -151,6 +151,12 @@ class IdentityBroker:
             email=identity.email,
             language=identity.language,
         )
+        person_actor = actor.with_identity(person.id, person.full_name)
+        try:
+            await self.people.hooks.check_login(db, person, identity.loa, person_actor)
+        except LoginRefused as refusal:
+            await self._record_refusal(db, refusal, provider_name, actor, nrn)
+            raise
         await self._link(db, identity, person)
         token = self.sessions.open(db, person, identity, actor.ip)
         person.last_login_at = datetime.now(UTC)
@@ -158,7 +164,7 @@ class IdentityBroker:
             db,
             subject_id=person.id,
             action="idp:login:succeeded",
-            actor=actor.with_identity(person.id, person.full_name),
+            actor=person_actor,
             target=provider.label,
             detail={"provider": provider_name, "loa": identity.loa},
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -129,6 +130,28 @@ class Sessions:
         )
         await db.commit()
         return session
+
+    async def end_all(
+        self, db: AsyncSession, person_id: uuid.UUID, reason: str, actor: Actor
+    ) -> int:
+        """End every open session of a person (in the caller's transaction)."""
+        sessions = (
+            await db.scalars(
+                select(WebSession).where(
+                    WebSession.person_id == person_id, WebSession.ended_at.is_(None)
+                )
+            )
+        ).all()
+        for session in sessions:
+            session.ended_at, session.end_reason = datetime.now(UTC), reason
+            await audit.record(
+                db,
+                subject_id=person_id,
+                action="idp:session:ended",
+                actor=actor,
+                detail={"reason": reason, "provider": session.provider},
+            )
+        return len(sessions)
 
     async def logout(self, db: AsyncSession, current: CurrentSession, actor: Actor) -> str | None:
         """End the session; return the provider's end-session URL, if it has one."""

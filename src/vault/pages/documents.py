@@ -39,6 +39,7 @@ ACTION_LABELS.update(
         "vault:document:renamed": N_("Document renamed"),
         "vault:document:changed": N_("Document categories or labels changed"),
         "vault:document:deleted": N_("Document deleted"),
+        "vault:document:destroyed": N_("Document destroyed after death"),
         "vault:quota:changed": N_("Storage space changed"),
     }
 )
@@ -62,6 +63,7 @@ REASON_LABELS.update(
         "empty-file": N_("The file is empty"),
         "scanner-unavailable": N_("The malware scanner was unavailable"),
         "upload-interrupted": N_("The upload was interrupted"),
+        "vault-frozen": N_("The vault is frozen: a death was recorded"),
     }
 )
 UNITS = ("B", "KB", "MB", "GB", "TB")

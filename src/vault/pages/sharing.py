@@ -29,6 +29,7 @@ ACTION_LABELS.update(
         "vault:share:created": N_("Document shared"),
         "vault:share:received": N_("Document shared with you"),
         "vault:share:revoked": N_("Share ended"),
+        "vault:share:released": N_("Share given at death"),
         "vault:share:viewed": N_("Shared document viewed"),
         "vault:share:downloaded": N_("Shared document downloaded"),
         "vault:share:copied": N_("Shared document copied"),

@@ -21,6 +21,7 @@ from vault.domain import (
     FileTooLarge,
     QuotaExceeded,
     check_extension,
+    check_not_frozen,
     check_tags,
     clean_name,
 )
@@ -134,6 +135,7 @@ class Documents:
         holder = holder_of(owner)
         shown_name = (name or "")[:200]
         try:
+            check_not_frozen(holder.person)
             name = clean_name(name)
             ext = check_extension(name)
             categories, labels = check_tags(categories, labels)
@@ -252,6 +254,7 @@ class Documents:
         against their quota. It was scanned when it first came in, so it is not again."""
         holder = holder_of(owner)
         try:
+            check_not_frozen(holder.person)
             if source.size > await self._room(db, holder):
                 raise QuotaExceeded()
             await db.commit()  # hold no transaction while the content is copied

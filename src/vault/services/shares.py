@@ -20,13 +20,14 @@ from kluis import audit
 from kluis.audit import Actor
 from kluis.errors import Conflict, NotFound
 from kluis.text import N_
-from vault.domain import check_share_when
+from vault.domain import check_not_frozen, check_share_when
 from vault.models import Document, Share
 from vault.services.contacts import Contacts
 from vault.services.documents import Documents
 
 # Mails and notifications name who, never the document: its name may say too much.
 SHARED = N_("%(name)s shared a document with you in Kluis.")
+RELEASED = N_("%(name)s died and left you documents in Kluis.")
 
 
 class ShareNotFound(NotFound):
@@ -62,6 +63,7 @@ class Shares:
         when: str,
         actor: Actor,
     ) -> tuple[Share, Person]:
+        check_not_frozen(owner)
         document = await self.documents.get(db, owner, document_id)
         recipient = (await self.contacts.get(db, owner, contact_id)).person
         when = check_share_when(when)
@@ -98,6 +100,34 @@ class Shares:
             )
         await db.commit()
         return share, recipient
+
+    async def release_at_death(self, db: AsyncSession, owner: Person, actor: Actor) -> int:
+        """The owner died: their `at_death` shares take effect, in the caller's transaction.
+        Each recipient learns of it in their history and by notification."""
+        query = (
+            select(Share, Document, Person)
+            .join(Document, Document.id == Share.document_id)
+            .join(Person, Person.id == Share.recipient_id)
+            .where(Share.owner_id == owner.id, Share.takes_effect == "at_death")
+        )
+        released = (await db.execute(query)).all()
+        for share, document, recipient in released:
+            share.takes_effect = "now"
+            await self._record(
+                db,
+                share,
+                document,
+                owner,
+                recipient,
+                actor,
+                "vault:share:released",
+                "vault:share:released",
+            )
+        for recipient in {r.id: r for _s, _d, r in released}.values():
+            await self.notifications.notify(
+                db, recipient, "share", RELEASED, {"name": owner.full_name}, link="/shared"
+            )
+        return len(released)
 
     async def of_document(
         self, db: AsyncSession, owner: Person, document_id: uuid.UUID
