@@ -61,6 +61,8 @@ from kluis.web import (
 )
 from kluis.web.i18n import language_middleware
 from kluis.web.outbox import DevOutboxController
+from succession import Succession, build_succession
+from succession.routes import SuccessionController
 from vault import Contacts, Documents, Shares, build_documents
 from vault.pages import SharingPages, VaultPages
 from vault.routes import ContactController, DocumentController, ShareController
@@ -120,6 +122,7 @@ class Platform:
     questionnaires: Questionnaires
     dossiers: DossierServices
     office_clients: OfficeClients
+    succession: Succession
     dev_idp: DevIdentityProvider | None
 
 
@@ -147,6 +150,7 @@ def build_platform(settings: Settings) -> Platform:
     contacts = Contacts(notifications)
     office_access = OfficeAccess(register)
     dossier_access = DossierAccess(office_access)
+    shares = Shares(documents, contacts, notifications)
     return Platform(
         settings=settings,
         keys=keys,
@@ -159,7 +163,7 @@ def build_platform(settings: Settings) -> Platform:
         documents=documents,
         contacts=contacts,
         notifications=notifications,
-        shares=Shares(documents, contacts, notifications),
+        shares=shares,
         register=register,
         seals=seals,
         office_vault=OfficeVault(
@@ -170,6 +174,9 @@ def build_platform(settings: Settings) -> Platform:
         questionnaires=Questionnaires(keys, documents, notifications, dossier_access),
         dossiers=build_dossiers(keys, dossier_access, documents, seals, notifications),
         office_clients=OfficeClients(),
+        succession=build_succession(
+            settings, keys, hooks, identity, documents, shares, notifications
+        ),
         dev_idp=dev_idp,
     )
 
@@ -223,6 +230,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # The offices' own software: its token endpoint; the office's administration page.
         token_endpoint,
         OfficeAdminPages,
+        SuccessionController,
         jwks,
         static_files(),
     ]
@@ -258,6 +266,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "dossier_files": constant(platform.dossiers.files),
             "dossier_messages": constant(platform.dossiers.messages),
             "companies": constant(platform.dossiers.companies),
+            "succession": constant(platform.succession),
             "dev_idp": constant(platform.dev_idp),
             "outbox": constant(outbox),
         },

@@ -12,6 +12,7 @@ import msgspec
 from kluis import audit
 from kluis import db as database
 from kluis.cli_notary import notary
+from kluis.cli_succession import succession
 from kluis.cli_support import OPERATOR
 from kluis.cli_support import run_on_platform as _run
 from kluis.cli_support import settings_or_fail as _settings
@@ -67,9 +68,15 @@ def dev() -> None:
         )
     elif not settings.vault.clamd_url:
         click.echo("ClamAV is not installed: the development scanner knows only test signatures")
-    # The worker sends what the platform queues (mail); the same settings, its own process.
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "kluis.cli", "worker", "--pool", "solo", "--concurrency", "1"]
+    # The worker sends what the platform queues (mail) and, with its embedded scheduler,
+    # runs the periodic succession sweep; the same settings, its own process.
+    schedule = settings.path(settings.data_dir) / "celerybeat-schedule"
+    worker = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
+        [
+            sys.executable,
+            *("-m", "kluis.cli", "worker", "--pool", "solo", "--concurrency", "1"),
+            *("--beat", "--schedule", str(schedule)),
+        ]
     )
     click.echo(f"task worker started (pid {worker.pid})")
     if settings.mail.mailer == "outbox":
@@ -98,21 +105,24 @@ def serve(workers: int) -> None:
 @main.command(context_settings={"ignore_unknown_options": True})
 @click.argument("celery_options", nargs=-1, type=click.UNPROCESSED)
 def worker(celery_options: tuple[str, ...]) -> None:
-    """Run a task worker (sends mail). Options go to `celery worker`, e.g. --concurrency 4."""
-    from kluis.tasks import celery_app, worker_arguments
+    """Run a task worker (mail, the succession sweep). Options go to `celery worker`,
+    e.g. --concurrency 4."""
+    from kluis.tasks import worker_arguments
+    from kluis.worker import worker_app
 
     settings = _settings()
-    celery_app(settings).worker_main(["worker", *worker_arguments(settings), *celery_options])
+    worker_app(settings).worker_main(["worker", *worker_arguments(settings), *celery_options])
 
 
 @main.command(context_settings={"ignore_unknown_options": True})
 @click.argument("celery_options", nargs=-1, type=click.UNPROCESSED)
 def beat(celery_options: tuple[str, ...]) -> None:
     """Run the periodic-task scheduler: exactly one per platform. Options go to `celery beat`."""
-    from kluis.tasks import beat_arguments, celery_app
+    from kluis.tasks import beat_arguments
+    from kluis.worker import worker_app
 
     settings = _settings()
-    celery_app(settings).start(["beat", *beat_arguments(settings), *celery_options])
+    worker_app(settings).start(["beat", *beat_arguments(settings), *celery_options])
 
 
 def _ensure_relying_party_keys() -> None:
@@ -316,6 +326,7 @@ def audit_verify() -> None:
 
 # The notary register and the offices' API clients: commands of their own module.
 main.add_command(notary)
+main.add_command(succession)
 
 if __name__ == "__main__":
     main()

@@ -106,6 +106,8 @@ class TaskSettings(msgspec.Struct, kw_only=True):
     broker_url: str = ""
     # How often workers look for new work on the embedded broker.
     poll_seconds: float = 1.0
+    # How often `kluis beat` runs the succession sweep (timers of days and months).
+    sweep_seconds: float = 300.0
 
 
 class ProviderSettings(msgspec.Struct, kw_only=True):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,7 +34,7 @@ from succession.domain import (
     initial_status,
     safeguard_until,
 )
-from succession.models import DeathNotice, Estate, SuccessionTimer
+from succession.models import DeathNotice, Estate, Heir, SuccessionTimer
 
 REFERENCE_OFFICE = N_(
     "The death of %(name)s was recorded. You are their reference notary: their vault is to "
@@ -46,8 +46,19 @@ VOIDED = N_(
 )
 
 
-def in_force():  # type: ignore[no-untyped-def]
+def in_force() -> ColumnElement[bool]:
     return DeathNotice.status.not_in(ENDED)
+
+
+async def heir_people(db: AsyncSession, estate_id: uuid.UUID) -> list[Person]:
+    """The heirs of an estate who have an account (the others find it at their first login)."""
+    return list(
+        await db.scalars(
+            select(Person)
+            .join(Heir, Heir.nrn_index == Person.nrn_index)
+            .where(Heir.estate_id == estate_id)
+        )
+    )
 
 
 class DeathNotices:
@@ -178,11 +189,10 @@ class DeathNotices:
             return
         if not loa_at_least(loa, "high"):
             raise LoginRefused("death-recorded")
-        offices = {notice.office_id, person.preferred_office_id}
         estate_office = await db.scalar(
             select(Estate.office_id).where(Estate.notice_id == notice.id)
         )
-        offices.add(estate_office)
+        offices = {notice.office_id, person.preferred_office_id, estate_office}
         await self._end(db, notice, "voided", "person-logged-in", actor)
         for office_id in offices - {None}:
             assert office_id is not None
@@ -218,4 +228,15 @@ class DeathNotices:
             actor=actor,
             detail={"reason": reason, "date_of_death": notice.date_of_death.isoformat()},
         )
+        estate = await db.scalar(select(Estate).where(Estate.notice_id == notice.id))
+        if estate is not None and estate.transferred_at is not None:
+            for heir in await heir_people(db, estate.id):
+                await audit.record(
+                    db,
+                    subject_id=heir.id,
+                    action="succession:inheritance:withdrawn",
+                    actor=actor,
+                    target=person.full_name,
+                    detail={"reason": status},
+                )
         return person
