@@ -16,7 +16,6 @@ from kluis.audit import Actor
 from kluis.settings import Settings
 
 KIND = "succession"
-DESK = "/notary/succession"
 
 
 class OfficeAlerts:
@@ -44,11 +43,12 @@ class OfficeAlerts:
             .join(OfficeMember, OfficeMember.nrn_index == Person.nrn_index)
             .where(OfficeMember.office_id == office_id, OfficeMember.role == "notary")
         )
+        desk = f"/offices/{office_id}/succession"
         for notary in notaries:
-            await self.notifications.notify(db, notary, KIND, message, params, link=DESK)
+            await self.notifications.notify(db, notary, KIND, message, params, link=desk)
         if office.email:
             self.notifications.mail(
-                db, office.email, self.settings.default_language, KIND, message, params, DESK
+                db, office.email, self.settings.default_language, KIND, message, params, desk
             )
         await audit.record(
             db, subject_id=office_id, action=action, actor=actor, target=target, detail={}
