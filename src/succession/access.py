@@ -35,14 +35,19 @@ class Recorder:
     office_name: str | None = None
 
 
-def notary_of(request: Request[Any, Any, Any], office_id: uuid.UUID | None = None) -> Notary:
+def notary_of(
+    request: Request[Any, Any, Any], office_id: uuid.UUID | None = None, *, about_id: bool = False
+) -> Notary:
     """The notary making the request, for `office_id` or, if they have one office, that one.
-    Staff and citizens get 403 `notary-only`."""
+    Staff and citizens get 403 `notary-only`; on a route about an id (`about_id`), 404, as
+    for any id that is not theirs (API.md: ids cannot be probed)."""
     identity = identity_of(request)
     if identity is None:
         raise Unauthenticated()
     offices = {r.scope_id: r.scope_label or "" for r in identity.roles if r.name == "notary"}
     offices.pop(None, None)
+    if not offices and about_id:
+        raise NotFound()
     if not offices:
         raise Forbidden(
             "Only a notary, logged in with an eID card or itsme, may do this.", type="notary-only"

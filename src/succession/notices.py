@@ -159,10 +159,16 @@ class DeathNotices:
     async def withdraw(
         self, db: AsyncSession, notice_id: uuid.UUID, *, reason: str, notary: Notary
     ) -> DeathNotice:
-        """A wrong notice, taken back by a notary before the safeguard ends."""
+        """A wrong notice, taken back before the safeguard ends by a notary of the office
+        that recorded it (any notary, for a notice from the registry)."""
         reason = check_reason(reason)
         notice = await db.get(DeathNotice, notice_id, with_for_update=True)
-        if notice is None or notice.status in ENDED:
+        # The office that recorded it withdraws it; one the registry pushed, any notary.
+        if (
+            notice is None
+            or notice.status in ENDED
+            or notice.office_id not in (None, notary.office_id)
+        ):
             raise NotFound("This death notice does not exist.", type="notice-not-found")
         if datetime.now(UTC) >= notice.safeguard_until:
             raise Conflict(

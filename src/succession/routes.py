@@ -149,7 +149,10 @@ class SuccessionController(Controller):
     ) -> DeathNoticeOut:
         """A notary takes back a wrong notice, within the ten days of the safeguard."""
         notice = await succession.notices.withdraw(
-            db, notice_id, reason=data.reason, notary=notary_of(request, data.office_id)
+            db,
+            notice_id,
+            reason=data.reason,
+            notary=notary_of(request, data.office_id, about_id=True),
         )
         return notice_out(notice)
 
@@ -198,7 +201,8 @@ class SuccessionController(Controller):
         succession: NamedDependency[Succession],
         estate_id: FromPath[uuid.UUID],
     ) -> EstateOut:
-        return estate_out(await succession.estates.get(db, estate_id, notary_of(request)))
+        notary = notary_of(request, about_id=True)
+        return estate_out(await succession.estates.get(db, estate_id, notary))
 
     @put("/estates/{estate_id:uuid}/heirs")
     async def set_heirs(
@@ -209,7 +213,8 @@ class SuccessionController(Controller):
         estate_id: FromPath[uuid.UUID],
         data: JSONBody[HeirsIn],
     ) -> EstateOut:
-        view = await succession.estates.set_heirs(db, estate_id, data.heirs, notary_of(request))
+        notary = notary_of(request, about_id=True)
+        view = await succession.estates.set_heirs(db, estate_id, data.heirs, notary)
         return estate_out(view)
 
     @post("/estates/{estate_id:uuid}/transfer", status_code=200)
@@ -220,7 +225,7 @@ class SuccessionController(Controller):
         succession: NamedDependency[Succession],
         estate_id: FromPath[uuid.UUID],
     ) -> EstateOut:
-        view = await succession.estates.transfer(db, estate_id, notary_of(request))
+        view = await succession.estates.transfer(db, estate_id, notary_of(request, about_id=True))
         return estate_out(view)
 
     @get("/inheritances", guards=[requires_login])

@@ -27,7 +27,8 @@ from litestar.routes import HTTPRoute
 
 from tests.conftest import KEPT_BETWEEN_SERVER_TESTS, _clear_locations, _truncate
 from tests.support import files
-from tests.support.login import JAN
+from tests.support.login import JAN, MARIE
+from tests.support.succession_world import ALIVE_A, ALIVE_B, AWAITING_A, AWAITING_B, DECEASED
 from tests.support.world import (
     ANONYMOUS,
     NEW_ADDRESS,
@@ -129,6 +130,8 @@ PATH_VALUES: Fill = {
     "path": lambda _: "no-such-page",
     "question_id": lambda _: "deed",  # a questionnaire's file question
     "member_id": attrgetter("office_a_extra_member"),
+    "notice_id": attrgetter("notice"),
+    "estate_id": attrgetter("estate"),
 }
 OFFICE_COPY: Fill = {"document_id": attrgetter("office_copy")}
 UUID_PARAMETER = re.compile(r"\{(\w+):uuid\}")
@@ -185,6 +188,34 @@ THE_OFFICES_COPY = (Variant("the office's copy of D", NOBODY, OFFICE_COPY),)
 CHANGED_ADDRESS = "changed.address@example.test"
 SEND_TO_CITIZEN = json(lambda w: {"nrn": JAN})
 SHARE_WITH_EMMA = json(lambda w: {"contact_id": w.contact_emma, "when": "now"})
+
+# -- succession: notaries in person; staff and citizens are told it is for notaries (403).
+NOT_NOTARIES = LOGGED_IN - roles("notary_sent_to", "notary_other_office")
+NOTARIES = Policy(
+    "NOTARIES", roles("notary_sent_to", "notary_other_office"), forbidden=NOT_NOTARIES
+)
+# Office A's estate and notice: nobody else finds them (404).
+NOTICE = {"date_of_death": "2026-01-02", "reference": "M-2"}
+OPEN: Fill = {"estate_id": attrgetter("open_estate")}
+INHERITED_DOCUMENT = "/api/v1/inheritances/{inheritance_id:uuid}/documents/{document_id:uuid}"
+INHERITED: Fill = {
+    "inheritance_id": attrgetter("inheritance"),
+    "document_id": attrgetter("inherited_document"),
+}
+
+
+def per_notary(make: Callable[[str], dict[str, Any]], awaiting: bool = False) -> Body:
+    """Each office's notary about a person of their own, so both can succeed in one world."""
+
+    def body(world: World, cast: Cast, role: str) -> dict[str, Any]:
+        if awaiting:
+            number = AWAITING_B if role == "notary_other_office" else AWAITING_A
+        else:
+            number = ALIVE_B if role == "notary_other_office" else ALIVE_A
+        return {"json": make(number)}
+
+    return body
+
 
 DEED_PARTY = Policy("DEED_PARTY", roles("owner"))  # Jan: the one party to office A's deed
 IN_OFFICE_B = (Variant("office B", OFFICE_B_MEMBER, {"office_id": attrgetter("office_b")}),)
@@ -568,6 +599,34 @@ MATRIX: dict[tuple[str, str], Entry] = {
             "the offices' software's token endpoint: without a grant and an assertion, refused",
             400,
         )
+    ),
+    # -- succession (tests/support/succession_world.py) -------------------------------------
+    ("PUT", "/api/v1/me/succession"): Entry(LOGIN, body=json(lambda w: {"option": 1})),
+    ("POST", "/api/v1/death-notices"): Entry(
+        NOTARIES, 201, body=per_notary(lambda number: {"nrn": number, **NOTICE})
+    ),
+    ("POST", "/api/v1/death-notices/{notice_id:uuid}/withdraw"): Entry(
+        OFFICE_A_NOTARY, body=json(lambda w: {"reason": "matrix"})
+    ),
+    ("POST", "/api/v1/estates/lookup"): Entry(
+        NOTARIES, body=json(lambda w: {"nrn": DECEASED, "reason": "matrix"})
+    ),
+    ("POST", "/api/v1/estates"): Entry(
+        NOTARIES, 201, body=per_notary(lambda number: {"nrn": number, "reason": "matrix"}, True)
+    ),
+    ("GET", "/api/v1/estates"): Entry(NOTARIES),
+    ("GET", "/api/v1/estates/{estate_id:uuid}"): Entry(OFFICE_A_NOTARY),
+    ("PUT", "/api/v1/estates/{estate_id:uuid}/heirs"): Entry(
+        OFFICE_A_NOTARY, body=json(lambda w: {"heirs": [MARIE]}), fill=OPEN
+    ),
+    ("POST", "/api/v1/estates/{estate_id:uuid}/transfer"): Entry(OFFICE_A_NOTARY, fill=OPEN),
+    ("GET", "/api/v1/inheritances"): Entry(LOGIN),
+    (
+        "GET",
+        "/api/v1/inheritances/{inheritance_id:uuid}/documents/{document_id:uuid}/content",
+    ): Entry(RECIPIENT, fill=INHERITED),
+    ("POST", "/api/v1/inheritances/{inheritance_id:uuid}/documents/{document_id:uuid}/copy"): Entry(
+        RECIPIENT, 201, fill=INHERITED
     ),
     # -- not about authorization ----------------------------------------------------------
     ("GET", "/static/{file_path:path}"): Entry(

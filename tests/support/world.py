@@ -31,6 +31,12 @@ from tests.support.contacts import confirm_email, invite
 from tests.support.login import JAN, MARIE, NOTARY, STAFF, csrf, login
 from tests.support.offices import OPERATOR, register_office
 from tests.support.questionnaires import questionnaire_world
+from tests.support.succession_world import (
+    SUCCESSION_TABLES,
+    register_people,
+    reset_people,
+    succession_world,
+)
 from tests.support.vault import upload
 
 EMMA = "72110208784"  # Emma Janssens in config/demo.toml
@@ -81,6 +87,7 @@ WORLD_TABLES = frozenset(
         "dossier_reads",
         "companies",
         "company_members",
+        *SUCCESSION_TABLES,
     }
 )
 # What a refused request must leave exactly as it was.
@@ -102,6 +109,7 @@ WATCHED_TABLES = (
     "dossier_reads",
     "companies",
     "company_members",
+    *sorted(SUCCESSION_TABLES),
 )
 NEW_ADDRESS = "nieuw.contact@example.test"  # nobody's: what the invitation checks invite
 
@@ -140,6 +148,12 @@ class World:
     company: str  # Jan's company (he holds its main account)
     company_member: str  # a staff account of the company
     office_a_extra_member: str  # OFFICE_A_EXTRA_STAFF's member row in office A
+    # -- successions (tests/support/succession_world.py)
+    notice: str  # a death office A recorded, no estate yet
+    estate: str  # office A's estate, transferred to Marie
+    open_estate: str  # office A's estate, Emma its heir, not transferred
+    inheritance: str  # Marie's, from that transferred estate
+    inherited_document: str  # in it
 
 
 def expect(response: httpx.Response, status: int) -> Any:
@@ -173,6 +187,7 @@ class Cast:
                     await conn.execute(table.delete())
         for location in self.platform.settings.vault.locations:
             shutil.rmtree(location.path, ignore_errors=True)
+        await reset_people(self.platform)
 
     async def build_world(self) -> World:
         """A new world over HTTP, as the people in it would make it."""
@@ -253,6 +268,7 @@ class Cast:
             deed=expect(deed, 201)["id"],
             **questionnaires,
             office_a_extra_member=str(extra.id),
+            **await succession_world(self.platform, self.office_a),
         )
 
     async def build_dossier(self) -> dict[str, str]:
@@ -345,6 +361,7 @@ async def cast_of(server, platform) -> AsyncIterator[Cast]:
     office roles), the citizens' addresses confirmed (invitations reach them by address)."""
     office_a = await register_office(platform)
     office_b = await register_other_office(platform)
+    await register_people(platform)
     async with AsyncExitStack() as stack:
         clients = {}
         for role in ROLES:

@@ -214,5 +214,5 @@ async def test_estates_need_a_notary_heirs_and_a_single_transfer(server, jan, no
     changed = await set_heirs(notary, estate["id"], [MARIE, NOTARY])
     assert changed.json()["type"] == "already-transferred"
     # Staff and other citizens do not see the estate at all.
-    assert (await staff.get(f"/api/v1/estates/{estate['id']}")).status_code == 403
-    assert (await marie.get(f"/api/v1/estates/{estate['id']}")).status_code == 403
+    assert (await staff.get(f"/api/v1/estates/{estate['id']}")).status_code == 404
+    assert (await marie.get(f"/api/v1/estates/{estate['id']}")).status_code == 404
