@@ -1,5 +1,6 @@
-"""OAuth 2 for the offices' own software: the token endpoint (client credentials, client
-authentication `private_key_jwt`, RFC 7523) and the bearer-token layer in front of the API.
+"""OAuth 2 for the offices' own software and the population register's: the token endpoint
+(client credentials, client authentication `private_key_jwt`, RFC 7523) and the
+bearer-token layer in front of the API.
 
 Authlib's authorization server decides; this module is its thin Litestar adapter: a request
 wrapper, the response, and the three things authlib asks the platform (which client, was
@@ -20,10 +21,12 @@ from authlib.oauth2.rfc6749 import (
     AuthorizationServer,
     ClientMixin,
     InvalidClientError,
+    InvalidScopeError,
     OAuth2Payload,
     OAuth2Request,
 )
 from authlib.oauth2.rfc6749.grants import ClientCredentialsGrant
+from authlib.oauth2.rfc6749.util import scope_to_list
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -34,7 +37,8 @@ from litestar.di import NamedDependency
 from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from acts.api_clients import TOKEN_LIFETIME, OfficeClients, new_token
+from acts.access import RegistryClient
+from acts.api_clients import OFFICE, REGISTRY, TOKEN_LIFETIME, OfficeClients, new_token
 from acts.models import OfficeApiClient
 from kluis.settings import Settings
 from kluis.text import N_
@@ -42,7 +46,8 @@ from kluis.web.i18n import gettext
 
 TOKEN_PATH = "/oauth/token"  # noqa: S105 - a path, not a secret
 AUTH_METHOD = "private_key_jwt"
-SCOPE = "office"  # the one scope: acting for the client's own office
+# One scope per kind of client: acting for the client's own office, or pushing death notices.
+SCOPES = {OFFICE: "office", REGISTRY: "death-notices"}
 # An assertion is made for one token request: it may not claim to live longer than this.
 MAX_ASSERTION_LIFETIME = 300
 ASSERTION_ALGORITHMS = ["RS256", "PS256", "ES256", "ES384", "EdDSA"]
@@ -54,8 +59,8 @@ def token_url(settings: Settings) -> str:
 
 
 class Client(ClientMixin):
-    """A registered office client as authlib sees it: confidential, client credentials
-    only, authenticating with a signed assertion."""
+    """A registered client (an office's software or the register's) as authlib sees it:
+    confidential, client credentials only, authenticating with a signed assertion."""
 
     def __init__(self, row: OfficeApiClient) -> None:
         self.row = row
@@ -69,8 +74,13 @@ class Client(ClientMixin):
     def check_grant_type(self, grant_type: str) -> bool:
         return grant_type == ClientCredentialsGrant.GRANT_TYPE
 
+    @property
+    def scope(self) -> str:
+        """The one scope its kind may ask for."""
+        return SCOPES[self.row.kind]
+
     def get_allowed_scope(self, scope: str) -> str:
-        return SCOPE if scope == SCOPE else ""
+        return self.scope if scope == self.scope else ""
 
 
 class FormPayload(OAuth2Payload):
@@ -150,12 +160,20 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
 class OfficeCredentialsGrant(ClientCredentialsGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = [AUTH_METHOD]
 
+    def validate_requested_scope(self) -> None:
+        """A known scope, and the client's own: the register's software may not ask for
+        `office`, nor an office's for `death-notices`."""
+        super().validate_requested_scope()
+        scope = self.request.payload.scope
+        if scope and set(scope_to_list(scope)) != {self.request.client.scope}:
+            raise InvalidScopeError()
+
 
 class TokenServer(AuthorizationServer):
     """One token request's authorization server (authlib keeps per-request state in it)."""
 
     def __init__(self, clients: OfficeClients, audience: str) -> None:
-        super().__init__(scopes_supported=[SCOPE])
+        super().__init__(scopes_supported=list(SCOPES.values()))
         self.clients = clients
         self.audience = audience
         self.register_grant(OfficeCredentialsGrant)
@@ -211,9 +229,9 @@ async def token_endpoint(
     db: NamedDependency[AsyncSession],
     settings: NamedDependency[Settings],
 ) -> Response[Any]:
-    """OAuth 2 token endpoint for an office's software: `grant_type=client_credentials`,
-    authenticated by `client_assertion` (`private_key_jwt`, RFC 7523); see
-    docs/office-software.md."""
+    """OAuth 2 token endpoint for an office's or the population register's software:
+    `grant_type=client_credentials`, authenticated by `client_assertion` (`private_key_jwt`,
+    RFC 7523); see docs/office-software.md."""
     platform = request.app.state.platform
     form = {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
     server = TokenServer(platform.office_clients, token_url(settings))
@@ -256,10 +274,12 @@ def bearer_token(scope: Scope) -> str | None:
 
 
 def office_software_middleware(app: ASGIApp) -> ASGIApp:
-    """Before guards and handlers: the office software a bearer token stands for. Only the
-    API (`/api/`) takes these tokens (other bearer tokens, such as the development identity
-    provider's, are not ours); an API request with a token that is not (or no longer) valid
-    is refused here, whatever its route."""
+    """Before guards and handlers: who a bearer token stands for, on the request's state:
+    an office's software (`office_software`) or the population register's
+    (`registry_client`; no office route, no citizen route knows it). Only the API (`/api/`)
+    takes these tokens (other bearer tokens, such as the development identity provider's,
+    are not ours); an API request with a token that is not (or no longer) valid is refused
+    here, whatever its route."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"].startswith("/api/"):
@@ -267,11 +287,12 @@ def office_software_middleware(app: ASGIApp) -> ASGIApp:
             if token is not None:
                 platform = scope["litestar_app"].state.platform
                 async with platform.session_maker() as db:
-                    software = await platform.office_clients.software(db, token)
-                if software is None:
+                    caller = await platform.office_clients.caller(db, token)
+                if caller is None:
                     await _refuse_token(send)
                     return
-                scope.setdefault("state", {})["office_software"] = software
+                key = "registry_client" if isinstance(caller, RegistryClient) else "office_software"
+                scope.setdefault("state", {})[key] = caller
         await app(scope, receive, send)
 
     return middleware

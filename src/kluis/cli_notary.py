@@ -156,11 +156,14 @@ def client_list(office_number: str) -> None:
 @client.command("revoke")
 @click.argument("client_id")
 def client_revoke(client_id: str) -> None:
-    """Revoke a client: its tokens stop working at once."""
+    """Revoke an office's client: its tokens stop working at once (the register's clients:
+    `kluis registry client revoke`)."""
 
     async def work(platform: Any) -> str:
         async with platform.session_maker() as session:
-            revoked = await platform.office_clients.revoke(session, client_id, actor=OPERATOR)
+            revoked = await platform.office_clients.revoke(
+                session, client_id, actor=OPERATOR, kind="office"
+            )
             return f"{revoked.client_id} revoked"
 
     click.echo(_run(work))

@@ -1,8 +1,11 @@
 """An office's own software, as tests drive it: a registered API client with an EC key,
-its client assertions (`private_key_jwt`), and an HTTP client holding a bearer token.
+its client assertions (`private_key_jwt`), and an HTTP client holding a bearer token. The
+population register's software likewise (`register_registry`, `registry_client`).
 
     async with await software_client(server, platform, office_id) as software:
         await software.get(f"/api/v1/offices/{office_id}/documents")
+    async with await registry_client(server, platform) as register:
+        await register.post("/api/v1/death-notices", json={...})
 """
 
 from __future__ import annotations
@@ -76,6 +79,26 @@ async def token_for(server, software: Software) -> str:
 async def software_client(server, platform, office_id: str) -> httpx.AsyncClient:
     """An HTTP client for the live server acting as office `office_id`'s software."""
     software = await register_software(platform, office_id)
+    token = await token_for(server, software)
+    return httpx.AsyncClient(
+        base_url=server.url, timeout=20, headers={"authorization": f"Bearer {token}"}
+    )
+
+
+async def register_registry(platform, name: str = "Rijksregister") -> Software:
+    """The population register's software registered as an operator does
+    (`kluis registry client add`)."""
+    key = new_key()
+    async with platform.session_maker() as db:
+        client = await platform.office_clients.register_registry(
+            db, name=name, jwks={"keys": [key.as_dict(private=False)]}, actor=OPERATOR
+        )
+    return Software(client.client_id, key, platform.settings.base_url + "/oauth/token")
+
+
+async def registry_client(server, platform) -> httpx.AsyncClient:
+    """An HTTP client for the live server acting as the population register's software."""
+    software = await register_registry(platform)
     token = await token_for(server, software)
     return httpx.AsyncClient(
         base_url=server.url, timeout=20, headers={"authorization": f"Bearer {token}"}

@@ -70,8 +70,9 @@ def csrf_config(settings: Settings, keys: KeyProvider) -> CSRFConfig:
 class CookieCSRFMiddleware(CSRFMiddleware):
     """Litestar's CSRF check, for what a browser's cookies authenticate.
 
-    A request that an office's software authenticated with a bearer token (the layer before
-    this one left `office_software` in its state) and that carries no session cookie is
+    A request that an API client (an office's software, or the registry's) authenticated
+    with a bearer token (the layer before this one left `office_software` or
+    `registry_client` in its state) and that carries no session cookie is
     not one a forged page could make with someone's cookies: it needs no CSRF token. With a
     session cookie, the token is asked for as always.
     """
@@ -81,7 +82,10 @@ class CookieCSRFMiddleware(CSRFMiddleware):
         self.session_cookie = session_cookie
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope.get("state", {}).get("office_software"):
+        state = scope.get("state", {})
+        if scope["type"] == "http" and (
+            state.get("office_software") or state.get("registry_client")
+        ):
             if self.session_cookie not in ASGIConnection(scope).cookies:
                 await self.app(scope, receive, send)
                 return

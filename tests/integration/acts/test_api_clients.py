@@ -104,6 +104,7 @@ async def test_the_token_response_follows_rfc_6749(server, software, anonymous):
         ("wrong grant type", 400, "unsupported_grant_type"),
         ("no grant type", 400, "unsupported_grant_type"),
         ("unknown scope", 400, "invalid_scope"),
+        ("the register's scope", 400, "invalid_scope"),
     ],
 )
 async def test_the_token_endpoint_refuses(server, software, anonymous, case, status, error):
@@ -129,6 +130,7 @@ async def test_the_token_endpoint_refuses(server, software, anonymous, case, sta
             k: v for k, v in software.token_request().items() if k != "grant_type"
         },
         "unknown scope": lambda: software.token_request(scope="everything"),
+        "the register's scope": lambda: software.token_request(scope="death-notices"),
     }[case]()
 
     response = await ask_token(anonymous, form)
