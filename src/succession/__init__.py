@@ -10,6 +10,7 @@ from idp_bridge.notifications import Notifications
 from kluis.hooks import Hooks
 from kluis.keys import KeyProvider
 from kluis.settings import Settings
+from succession import labels  # noqa: F401 (the history's words for succession)
 from succession.alerts import OfficeAlerts
 from succession.choice import Choices
 from succession.estates import Estates
