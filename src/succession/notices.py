@@ -61,6 +61,29 @@ async def heir_people(db: AsyncSession, estate_id: uuid.UUID) -> list[Person]:
     )
 
 
+async def tell_heirs(
+    db: AsyncSession,
+    notice: DeathNotice,
+    deceased: Person,
+    action: str,
+    actor: Actor,
+    reason: str | None = None,
+) -> None:
+    """An event in the history of every heir the notice's estate was transferred to."""
+    estate = await db.scalar(select(Estate).where(Estate.notice_id == notice.id))
+    if estate is None or estate.transferred_at is None:
+        return
+    for heir in await heir_people(db, estate.id):
+        await audit.record(
+            db,
+            subject_id=heir.id,
+            action=action,
+            actor=actor,
+            target=deceased.full_name,
+            detail={"reason": reason} if reason else {},
+        )
+
+
 class DeathNotices:
     def __init__(self, people: People, sessions: Sessions, alerts: OfficeAlerts) -> None:
         self.people = people
@@ -234,15 +257,5 @@ class DeathNotices:
             actor=actor,
             detail={"reason": reason, "date_of_death": notice.date_of_death.isoformat()},
         )
-        estate = await db.scalar(select(Estate).where(Estate.notice_id == notice.id))
-        if estate is not None and estate.transferred_at is not None:
-            for heir in await heir_people(db, estate.id):
-                await audit.record(
-                    db,
-                    subject_id=heir.id,
-                    action="succession:inheritance:withdrawn",
-                    actor=actor,
-                    target=person.full_name,
-                    detail={"reason": status},
-                )
+        await tell_heirs(db, notice, person, "succession:inheritance:withdrawn", actor, status)
         return person

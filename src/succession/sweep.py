@@ -28,7 +28,7 @@ from kluis.audit import Actor
 from kluis.text import N_
 from succession.domain import DESTRUCTION, ENDED, SHARING
 from succession.models import DeathNotice, Estate, SuccessionTimer
-from succession.notices import heir_people
+from succession.notices import heir_people, tell_heirs
 from vault import Destruction, Document, Shares
 from vault.models import Share
 
@@ -155,16 +155,7 @@ class Sweep:
             actor=RULES,
             detail={"destroyed": len(ids)},
         )
-        estate = await db.scalar(select(Estate).where(Estate.notice_id == notice.id))
-        if estate is not None and estate.transferred_at is not None:
-            for heir in await heir_people(db, estate.id):
-                await audit.record(
-                    db,
-                    subject_id=heir.id,
-                    action="succession:inheritance:erased",
-                    actor=RULES,
-                    target=person.full_name,
-                )
+        await tell_heirs(db, notice, person, "succession:inheritance:erased", RULES)
         return ids
 
     async def _remind(self, db: AsyncSession, notice: DeathNotice, person: Person) -> None:

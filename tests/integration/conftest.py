@@ -8,7 +8,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.support.login import JAN, MARIE, login
+from tests.support.login import JAN, MARIE, NOTARY, STAFF, login
+from tests.support.offices import member, register_office
 from tests.support.smtp import SmtpServer
 from tests.support.tasks import running_worker, sending_to
 
@@ -45,4 +46,23 @@ async def marie(server):
     """Marie Dubois, logged in in a browser of her own."""
     async with httpx.AsyncClient(base_url=server.url, timeout=20) as client:
         await login(client, login_hint=MARIE)
+        yield client
+
+
+@pytest.fixture
+async def office_id(server, platform) -> str:
+    return await register_office(platform)
+
+
+@pytest.fixture
+async def notary(server, office_id):
+    """Sophie Claes, notary of the demo office, logged in."""
+    async with member(server, NOTARY) as client:
+        yield client
+
+
+@pytest.fixture
+async def staff(server, office_id):
+    """Thomas Wouters, staff of the demo office, logged in."""
+    async with member(server, STAFF) as client:
         yield client
