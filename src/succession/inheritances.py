@@ -22,6 +22,7 @@ from idp_bridge import Person
 from kluis import audit
 from kluis.audit import Actor
 from kluis.errors import NotFound
+from kluis.text import N_
 from succession.models import DeathNotice, Estate, Heir
 from vault import Document, Documents
 
@@ -69,7 +70,7 @@ class Inheritances:
     async def get(self, db: AsyncSession, heir: Person, inheritance_id: uuid.UUID) -> Inheritance:
         row = (await db.execute(self._query(heir).where(Heir.id == inheritance_id))).first()
         if row is None:
-            raise InheritanceNotFound("This inheritance does not exist.")
+            raise InheritanceNotFound(N_("This inheritance does not exist."))
         return Inheritance(*row)
 
     async def documents_of(self, db: AsyncSession, inheritance: Inheritance) -> Sequence[Document]:
