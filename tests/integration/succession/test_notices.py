@@ -117,7 +117,11 @@ async def test_the_persons_own_login_voids_the_notice_and_alerts_the_notaries(
     office_actions = [e.action for e in await history(server, office_id)]
     assert "succession:death:voided" in office_actions
     alerts = (await notary.get("/api/v1/notifications")).json()
-    assert any("voided" in n["text"] for n in alerts)
+    # In Sophie's language (Dutch), linking to her office's succession desk.
+    assert any(
+        n["kind"] == "succession" and "vervallen" in n["text"] and office_id in n["link"]
+        for n in alerts
+    )
     marie_id = (await marie.get("/api/v1/me")).json()["id"]
     assert "succession:inheritance:withdrawn" in [e.action for e in await history(server, marie_id)]
 

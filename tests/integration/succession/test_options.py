@@ -55,7 +55,11 @@ async def test_option_2_releases_at_death_shares_and_destroys_the_rest_on_day_10
     assert await owned(server, jan_id) == ["at-death.txt", "now.txt"]
     assert await shared_with(marie) == ["at-death.txt", "now.txt"]
     notifications = (await marie.get("/api/v1/notifications")).json()
-    assert any("left you documents" in n["text"] for n in notifications)
+    # In Marie's language (French): Jan died and left her documents.
+    assert any(
+        n["kind"] == "share" and "Jan Peeters" in n["text"] and "laissé" in n["text"]
+        for n in notifications
+    )
 
     await sweep(platform, months=23)
     assert await shared_with(marie) == ["at-death.txt", "now.txt"]
