@@ -62,6 +62,7 @@ from kluis.web import (
 from kluis.web.i18n import language_middleware
 from kluis.web.outbox import DevOutboxController
 from succession import Succession, build_succession
+from succession.pages import ChoicePages, DeskPages, EstatePages, InheritancePages
 from succession.routes import SuccessionController
 from vault import Contacts, Documents, Shares, build_documents
 from vault.pages import SharingPages, VaultPages
@@ -74,7 +75,7 @@ MODEL_MODULES = (
     "acts.models",
     "succession.models",
 )
-TEMPLATE_PACKAGES = ("idp_bridge", "vault", "acts")
+TEMPLATE_PACKAGES = ("idp_bridge", "vault", "acts", "succession")
 
 
 def tune_malloc() -> None:
@@ -231,6 +232,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         token_endpoint,
         OfficeAdminPages,
         SuccessionController,
+        ChoicePages,
+        InheritancePages,
+        DeskPages,
+        EstatePages,
         jwks,
         static_files(),
     ]

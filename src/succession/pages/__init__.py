@@ -1,0 +1,7 @@
+"""Succession's pages: a citizen's choice after death, an heir's inheritances, and the
+notary's desk (deaths, look-ups, estates, the transfer)."""
+
+from succession.pages.citizen import ChoicePages, InheritancePages
+from succession.pages.desk import DeskPages, EstatePages
+
+__all__ = ["ChoicePages", "DeskPages", "EstatePages", "InheritancePages"]
