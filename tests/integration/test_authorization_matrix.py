@@ -217,6 +217,24 @@ def per_notary(make: Callable[[str], dict[str, Any]], awaiting: bool = False) ->
     return body
 
 
+def per_notary_form(make: Callable[[str], dict[str, str]], awaiting: bool = False) -> Body:
+    """As `per_notary`, for a page's form."""
+    as_json = per_notary(make, awaiting)
+    return lambda world, cast, role: {"data": as_json(world, cast, role)["json"]}
+
+
+# The succession desk is office A's notary's; its staff are told it is for notaries (403).
+DESK = "/offices/{office_id:uuid}/succession"
+ESTATE_PAGE = "/offices/{office_id:uuid}/estates/{estate_id:uuid}"
+DESK_A = Policy("DESK_A", roles("notary_sent_to"), forbidden=roles("staff_sent_to"))
+DESK_B = Policy("DESK_B", roles("notary_other_office"), forbidden=roles("staff_other_office"))
+AT_OFFICE_B = (Variant("office B", DESK_B, {"office_id": attrgetter("office_b")}),)
+# Office A's notice or estate through office B: its notary finds nothing, its staff are told.
+B_STAFF_TOLD = Policy("B_STAFF_TOLD", frozenset(), forbidden=roles("staff_other_office"))
+THROUGH_B = (Variant("through office B", B_STAFF_TOLD, {"office_id": attrgetter("office_b")}),)
+PAGE_NOTICE = {"date_of_death": "2026-01-02", "reference": "M-3"}
+
+
 DEED_PARTY = Policy("DEED_PARTY", roles("owner"))  # Jan: the one party to office A's deed
 IN_OFFICE_B = (Variant("office B", OFFICE_B_MEMBER, {"office_id": attrgetter("office_b")}),)
 
@@ -627,6 +645,38 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ): Entry(RECIPIENT, fill=INHERITED),
     ("POST", "/api/v1/inheritances/{inheritance_id:uuid}/documents/{document_id:uuid}/copy"): Entry(
         RECIPIENT, 201, fill=INHERITED
+    ),
+    ("GET", "/succession"): Entry(LOGIN),
+    ("POST", "/succession"): Entry(LOGIN, 303, body=form(lambda w: {"option": "1"})),
+    ("GET", "/inheritances"): Entry(LOGIN),
+    ("POST", "/inheritances/{inheritance_id:uuid}/documents/{document_id:uuid}/copy"): Entry(
+        RECIPIENT, 303, fill=INHERITED
+    ),
+    ("GET", DESK): Entry(DESK_A, variants=AT_OFFICE_B),
+    ("POST", DESK + "/deaths"): Entry(
+        DESK_A,
+        303,
+        body=per_notary_form(lambda number: {"nrn": number, **PAGE_NOTICE}),
+        variants=AT_OFFICE_B,
+    ),
+    ("POST", DESK + "/lookup"): Entry(
+        DESK_A, body=form(lambda w: {"nrn": DECEASED, "reason": "matrix"}), variants=AT_OFFICE_B
+    ),
+    ("POST", DESK + "/estates"): Entry(
+        DESK_A,
+        303,
+        body=per_notary_form(lambda number: {"nrn": number, "reason": "matrix"}, True),
+        variants=AT_OFFICE_B,
+    ),
+    ("POST", DESK + "/notices/{notice_id:uuid}/withdraw"): Entry(
+        DESK_A, 303, body=form(lambda w: {"reason": "matrix"}), variants=THROUGH_B
+    ),
+    ("GET", ESTATE_PAGE): Entry(DESK_A, variants=THROUGH_B),
+    ("POST", ESTATE_PAGE + "/heirs"): Entry(
+        DESK_A, 303, body=form(lambda w: {"heirs": MARIE}), fill=OPEN, variants=THROUGH_B
+    ),
+    ("POST", ESTATE_PAGE + "/transfer"): Entry(
+        DESK_A, 303, body=form(lambda w: {"confirm": "yes"}), fill=OPEN, variants=THROUGH_B
     ),
     # -- not about authorization ----------------------------------------------------------
     ("GET", "/static/{file_path:path}"): Entry(
