@@ -11,9 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from acts.domain import check_role, nrn_digits, parse_enterprise_number
 from acts.models import NotaryOffice, OfficeMember
-from idp_bridge import NationalNumber, Person, nrn_index, seal_nrn
+from idp_bridge import Person, masked_nrn, nrn_index, seal_nrn
 from idp_bridge.domain import parse_email
-from idp_bridge.services.people import NRN_AAD
 from kluis import audit
 from kluis.audit import Actor
 from kluis.errors import Conflict, Invalid, NotFound
@@ -241,9 +240,7 @@ class NotaryRegister:
             MemberView(
                 member,
                 person,
-                NationalNumber(
-                    digits=self.keys.open(member.nrn_sealed, NRN_AAD).decode(), birth_date=None
-                ).masked,
+                masked_nrn(self.keys, member.nrn_sealed),
             )
             for member, person in rows
         ]

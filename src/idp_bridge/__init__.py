@@ -16,6 +16,7 @@ from idp_bridge.services import (
     IdentityBroker,
     People,
     Sessions,
+    masked_nrn,
     nrn_index,
     seal_nrn,
 )
@@ -72,6 +73,7 @@ __all__ = [
     "identity_of",
     "loa_at_least",
     "make_nrn",
+    "masked_nrn",
     "nrn_index",
     "parse_nrn",
     "request_actor",

@@ -87,6 +87,16 @@ async def insert_unless_exists(
     )
 
 
+async def purge_deleted(db: AsyncSession) -> None:
+    """Leave no readable copy of rows just deleted (a destroyed document's wrapped key).
+    SQLite zeroes them in the file (`secure_delete`) but its write-ahead log still holds
+    the old pages until it is checkpointed and truncated. PostgreSQL's dead row versions
+    go when autovacuum reclaims them."""
+    if db.bind.dialect.name == "sqlite":
+        async with db.bind.connect() as connection:
+            await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
 def alembic_config(settings: Settings) -> AlembicConfig:
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))

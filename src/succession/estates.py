@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from acts import NotaryOffice, nrn_digits
-from idp_bridge import NationalNumber, Person, nrn_index, seal_nrn
+from idp_bridge import NationalNumber, Person, masked_nrn, nrn_index, seal_nrn
 from idp_bridge.notifications import Notifications
 from idp_bridge.services import People
 from kluis import audit
@@ -24,7 +24,7 @@ from kluis.text import N_
 from succession.access import Notary
 from succession.domain import TRANSFER, check_reason, reminder_times
 from succession.models import DeathNotice, Estate, Heir, SuccessionTimer
-from succession.notices import DeathNotices, heir_people
+from succession.notices import DeathNotices, estate_of, heir_people
 
 TRANSFERRED = N_(
     "%(office)s transferred to you the inheritance from %(name)s. Download or copy the "
@@ -50,6 +50,11 @@ class EstateView:
     notice: DeathNotice
     person: Person
     heirs: list[tuple[Heir, Person | None, str]]  # with the person, if they have an account
+
+
+def may_open(notice: DeathNotice) -> bool:
+    """An estate is opened on a notice of option 1 that has none yet."""
+    return notice.option == TRANSFER and notice.status == "awaiting-notary"
 
 
 class NoEstate(NotFound):
@@ -80,13 +85,7 @@ class Estates:
         notice = await self.notices.of(db, person.id) if person is not None else None
         found = Lookup(None, None, None, None)
         if notice is not None and person is not None:
-            office = (
-                await db.get(NotaryOffice, person.preferred_office_id)
-                if person.preferred_office_id
-                else None
-            )
-            estate = await db.scalar(select(Estate).where(Estate.notice_id == notice.id))
-            found = Lookup(notice, person, office, estate)
+            found = await self.about(db, notice, person)
         detail = {"reason": reason, "office": notary.office_name, "death_recorded": bool(notice)}
         if person is not None:
             await audit.record(
@@ -110,6 +109,12 @@ class Estates:
         await db.commit()
         return found
 
+    async def about(self, db: AsyncSession, notice: DeathNotice, person: Person) -> Lookup:
+        """What a look-up shows of a person whose death is recorded (nothing is recorded)."""
+        office_id = person.preferred_office_id
+        office = await db.get(NotaryOffice, office_id) if office_id else None
+        return Lookup(notice, person, office, await estate_of(db, notice))
+
     # -- the estate ------------------------------------------------------------------
 
     async def open(self, db: AsyncSession, *, nrn: str, reason: str, notary: Notary) -> EstateView:
@@ -126,7 +131,7 @@ class Estates:
                 "This person chose not to have their vault transferred through a notary.",
                 type="no-transfer-option",
             )
-        if notice.status != "awaiting-notary":
+        if not may_open(notice):
             raise Conflict(
                 "An estate is already open for this person, or their vault is erased.",
                 type="estate-exists",
@@ -164,17 +169,21 @@ class Estates:
         if row is None:
             raise NoEstate()
         estate, notice, person = row
-        return EstateView(estate, notice, person, await self._heirs(db, estate))
+        heirs = await self._heirs(db, [estate.id])
+        return EstateView(estate, notice, person, heirs.get(estate.id, []))
 
     async def of_office(self, db: AsyncSession, notary: Notary) -> list[EstateView]:
-        rows = await db.execute(
-            select(Estate, DeathNotice, Person)
-            .join(DeathNotice, DeathNotice.id == Estate.notice_id)
-            .join(Person, Person.id == Estate.person_id)
-            .where(Estate.office_id == notary.office_id)
-            .order_by(Estate.created_at.desc())
-        )
-        return [EstateView(e, n, p, await self._heirs(db, e)) for e, n, p in rows]
+        rows = (
+            await db.execute(
+                select(Estate, DeathNotice, Person)
+                .join(DeathNotice, DeathNotice.id == Estate.notice_id)
+                .join(Person, Person.id == Estate.person_id)
+                .where(Estate.office_id == notary.office_id)
+                .order_by(Estate.created_at.desc())
+            )
+        ).all()
+        heirs = await self._heirs(db, [e.id for e, _n, _p in rows])
+        return [EstateView(e, n, p, heirs.get(e.id, [])) for e, n, p in rows]
 
     async def set_heirs(
         self, db: AsyncSession, estate_id: uuid.UUID, nrns: list[str], notary: Notary
@@ -265,18 +274,21 @@ class Estates:
         return digits
 
     async def _heirs(
-        self, db: AsyncSession, estate: Estate
-    ) -> list[tuple[Heir, Person | None, str]]:
+        self, db: AsyncSession, estate_ids: list[uuid.UUID]
+    ) -> dict[uuid.UUID, list[tuple[Heir, Person | None, str]]]:
+        """The heirs of these estates, by estate: each with their person, if they have an
+        account, and their masked number."""
         rows = await db.execute(
             select(Heir, Person)
             .outerjoin(Person, Person.nrn_index == Heir.nrn_index)
-            .where(Heir.estate_id == estate.id)
+            .where(Heir.estate_id.in_(estate_ids))
             .order_by(Heir.created_at)
         )
-        return [(heir, person, self._masked_heir(heir)) for heir, person in rows]
-
-    def _masked_heir(self, heir: Heir) -> str:
-        return self.people.masked_nrn(heir)  # type: ignore[arg-type]
+        found: dict[uuid.UUID, list[tuple[Heir, Person | None, str]]] = {}
+        for heir, person in rows:
+            masked = masked_nrn(self.keys, heir.nrn_sealed)
+            found.setdefault(heir.estate_id, []).append((heir, person, masked))
+        return found
 
     async def _record(
         self,

@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from acts import NotaryOffice, nrn_digits
+from acts import nrn_digits
 from idp_bridge import LoginRefused, Person, loa_at_least
 from idp_bridge.services import People, Sessions
 from kluis import audit
@@ -61,6 +61,20 @@ async def heir_people(db: AsyncSession, estate_id: uuid.UUID) -> list[Person]:
     )
 
 
+async def estate_of(db: AsyncSession, notice: DeathNotice) -> Estate | None:
+    """The estate a notary opened on this notice, if any (one at most)."""
+    return await db.scalar(select(Estate).where(Estate.notice_id == notice.id))
+
+
+def may_withdraw(notice: DeathNotice, office_id: uuid.UUID, now: datetime) -> bool:
+    """Within the safeguard, by the office that recorded it (any, for the registry's)."""
+    return (
+        notice.status not in ENDED
+        and notice.office_id in (None, office_id)
+        and now < notice.safeguard_until
+    )
+
+
 async def tell_heirs(
     db: AsyncSession,
     notice: DeathNotice,
@@ -70,7 +84,7 @@ async def tell_heirs(
     reason: str | None = None,
 ) -> None:
     """An event in the history of every heir the notice's estate was transferred to."""
-    estate = await db.scalar(select(Estate).where(Estate.notice_id == notice.id))
+    estate = await estate_of(db, notice)
     if estate is None or estate.transferred_at is None:
         return
     for heir in await heir_people(db, estate.id):
@@ -193,7 +207,7 @@ class DeathNotices:
             or notice.office_id not in (None, notary.office_id)
         ):
             raise NotFound("This death notice does not exist.", type="notice-not-found")
-        if datetime.now(UTC) >= notice.safeguard_until:
+        if not may_withdraw(notice, notary.office_id, datetime.now(UTC)):
             raise Conflict(
                 "The ten days in which a notice can be withdrawn are over.",
                 type="safeguard-over",
@@ -218,23 +232,20 @@ class DeathNotices:
             return
         if not loa_at_least(loa, "high"):
             raise LoginRefused("death-recorded")
-        estate_office = await db.scalar(
-            select(Estate.office_id).where(Estate.notice_id == notice.id)
-        )
-        offices = {notice.office_id, person.preferred_office_id, estate_office}
+        estate = await estate_of(db, notice)
+        offices = {notice.office_id, person.preferred_office_id, estate and estate.office_id}
         await self._end(db, notice, "voided", "person-logged-in", actor)
         for office_id in offices - {None}:
             assert office_id is not None
-            if await db.get(NotaryOffice, office_id) is not None:
-                await self.alerts.alert(
-                    db,
-                    office_id,
-                    VOIDED,
-                    {"name": person.full_name},
-                    action="succession:death:voided",
-                    actor=actor,
-                    target=person.full_name,
-                )
+            await self.alerts.alert(  # an office since removed from the register: skipped
+                db,
+                office_id,
+                VOIDED,
+                {"name": person.full_name},
+                action="succession:death:voided",
+                actor=actor,
+                target=person.full_name,
+            )
 
     async def _end(
         self, db: AsyncSession, notice: DeathNotice, status: str, reason: str, actor: Actor

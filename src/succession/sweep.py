@@ -24,11 +24,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from idp_bridge import Person
 from idp_bridge.notifications import Notifications
 from kluis import audit
+from kluis import db as database
 from kluis.audit import Actor
 from kluis.text import N_
 from succession.domain import DESTRUCTION, ENDED, SHARING
-from succession.models import DeathNotice, Estate, SuccessionTimer
-from succession.notices import heir_people, tell_heirs
+from succession.models import DeathNotice, SuccessionTimer
+from succession.notices import estate_of, heir_people, tell_heirs
 from vault import Destruction, Document, Shares
 from vault.models import Share
 
@@ -100,11 +101,8 @@ class Sweep:
         timer.outcome = timer.outcome or "done"
         await db.commit()
         await self.destruction.remove_fragments(shredded)
-        if shredded and db.bind.dialect.name == "sqlite":
-            # The deleted keys were zeroed in the file (secure_delete); the write-ahead log
-            # still holds their pages until it is checkpointed and truncated.
-            async with db.bind.connect() as connection:
-                await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        if shredded:
+            await database.purge_deleted(db)
         report.count(timer.kind if timer.outcome == "done" else "cancelled")
         report.destroyed += len(shredded)
         log.info("succession timer %s (%s): %s", timer.id, timer.kind, timer.outcome)
@@ -159,7 +157,7 @@ class Sweep:
         return ids
 
     async def _remind(self, db: AsyncSession, notice: DeathNotice, person: Person) -> None:
-        estate = await db.scalar(select(Estate).where(Estate.notice_id == notice.id))
+        estate = await estate_of(db, notice)
         if estate is None or notice.status != "transferred":
             return
         params = {"name": person.full_name, "deadline": notice.erase_at.date().isoformat()}

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import unicodedata
+from typing import TYPE_CHECKING
 
 import puremagic
 
 from kluis.errors import AppError, Invalid
+
+if TYPE_CHECKING:
+    from idp_bridge import Person
 from kluis.text import N_
 
 CATEGORIES = (
@@ -239,10 +243,10 @@ class VaultFrozen(AppError):
     default_message = N_("This vault is frozen: a death was recorded for its holder.")
 
 
-def check_not_frozen(person: object | None) -> None:
+def check_not_frozen(person: Person | None) -> None:
     """A vault whose holder was recorded as deceased takes nothing new (no upload, copy or
     share) until the notice is withdrawn or voided."""
-    if person is not None and getattr(person, "deceased_on", None) is not None:
+    if person is not None and person.deceased_on is not None:
         raise VaultFrozen()
 
 

@@ -11,9 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from acts.domain import nrn_digits, parse_enterprise_number
 from acts.models import Company, CompanyMember
-from idp_bridge import Person, nrn_index, seal_nrn
-from idp_bridge.domain import NationalNumber
-from idp_bridge.services.people import NRN_AAD
+from idp_bridge import Person, masked_nrn, nrn_index, seal_nrn
 from kluis import audit
 from kluis.audit import Actor
 from kluis.errors import Conflict, Invalid, NotFound
@@ -53,8 +51,7 @@ class Companies:
         self.keys = keys
 
     def masked(self, sealed: bytes) -> str:
-        digits = self.keys.open(sealed, NRN_AAD).decode()
-        return NationalNumber(digits=digits, birth_date=None).masked
+        return masked_nrn(self.keys, sealed)
 
     async def ensure(
         self,

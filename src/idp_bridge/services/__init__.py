@@ -2,7 +2,7 @@
 
 from idp_bridge.services.email import EmailAddresses, EmailChange
 from idp_bridge.services.login import IdentityBroker, LoginResult, safe_next
-from idp_bridge.services.people import People, nrn_index, seal_nrn
+from idp_bridge.services.people import People, masked_nrn, nrn_index, seal_nrn
 from idp_bridge.services.sessions import CurrentSession, Sessions
 
 __all__ = [
@@ -13,6 +13,7 @@ __all__ = [
     "LoginResult",
     "People",
     "Sessions",
+    "masked_nrn",
     "nrn_index",
     "safe_next",
     "seal_nrn",

@@ -31,6 +31,12 @@ def seal_nrn(keys: KeyProvider, digits: str) -> bytes:
     return keys.seal(digits.encode(), NRN_AAD)
 
 
+def masked_nrn(keys: KeyProvider, sealed: bytes) -> str:
+    """A sealed NRN (`seal_nrn`) as it may be shown: only its birth-date part."""
+    digits = keys.open(sealed, NRN_AAD).decode()
+    return NationalNumber(digits=digits, birth_date=None).masked
+
+
 class People:
     def __init__(self, settings: Settings, keys: KeyProvider, hooks: Hooks | None = None) -> None:
         self.settings = settings
@@ -110,8 +116,7 @@ class People:
         return person, created
 
     def masked_nrn(self, person: Person) -> str:
-        digits = self.keys.open(person.nrn_sealed, NRN_AAD).decode()
-        return NationalNumber(digits=digits, birth_date=None).masked
+        return masked_nrn(self.keys, person.nrn_sealed)
 
     async def update_profile(
         self,

@@ -4,14 +4,16 @@ refused, the frozen vault, and look-ups recorded on both sides even for the livi
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import httpx
 from sqlalchemy import select, update
 
 from idp_bridge import make_nrn
-from kluis.audit import HistoryEvent
+from kluis.audit import Actor, HistoryEvent
 from succession.models import DeathNotice
+from tests.support.contacts import become_contacts
 from tests.support.login import JAN, MARIE, NOTARY, choose, csrf, login
 from tests.support.succession import (
     lookup,
@@ -22,6 +24,7 @@ from tests.support.succession import (
     transfer,
 )
 from tests.support.vault import upload
+from vault.domain import VaultFrozen
 from vault.models import Document
 
 
@@ -220,3 +223,52 @@ async def test_estates_need_a_notary_heirs_and_a_single_transfer(server, jan, no
     # Staff and other citizens do not see the estate at all.
     assert (await staff.get(f"/api/v1/estates/{estate['id']}")).status_code == 404
     assert (await marie.get(f"/api/v1/estates/{estate['id']}")).status_code == 404
+
+
+async def test_a_frozen_vault_takes_no_upload_copy_or_share(server, platform, jan, marie, notary):
+    """No session of Jan's survives the notice; the services refuse all the same."""
+    contact, _ = await become_contacts(server, jan, marie)
+    document_id = (await upload(jan, "mine.txt", b"mine")).json()["id"]
+    assert (await record_death(notary, JAN)).status_code == 201
+
+    async def body():
+        yield b"after death"
+
+    attempts = [
+        lambda db, person, source, actor: platform.documents.upload(
+            db,
+            person,
+            name="new.txt",
+            categories=[],
+            labels=[],
+            body=body(),
+            declared_size=None,
+            actor=actor,
+        ),
+        lambda db, person, source, actor: platform.documents.copy(
+            db, source, person, origin="copy", origin_label="x", actor=actor
+        ),
+        lambda db, person, source, actor: platform.shares.share(
+            db, person, source.id, uuid.UUID(contact), "now", actor
+        ),
+    ]
+    for attempt in attempts:
+        async with server.sessions() as db:  # a session each: a refusal rolls back
+            person = await platform.identity.people.by_nrn(db, JAN)
+            source = await db.get(Document, document_id)
+            try:
+                await attempt(db, person, source, Actor(label=person.full_name, id=person.id))
+            except VaultFrozen:
+                pass
+            else:
+                raise AssertionError("a frozen vault took something new")
+    async with server.sessions() as db:
+        person = await platform.identity.people.by_nrn(db, JAN)
+        names = await db.scalars(select(Document.name).where(Document.owner_id == person.id))
+        assert list(names) == ["mine.txt"]
+    refusals = [
+        e.detail["reason"]
+        for e in await history(server, str(person.id))
+        if e.action == "vault:document:refused"
+    ]
+    assert refusals == ["vault-frozen", "vault-frozen"]
