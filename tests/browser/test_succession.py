@@ -9,8 +9,6 @@ later applies his choice."""
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import subprocess
 import sys
@@ -24,6 +22,7 @@ from sqlalchemy import select
 from idp_bridge import Person
 from tests.browser.conftest import run_on_platform
 from tests.browser.test_sharing import confirm_address, log_in
+from tests.support.commands import command_env
 from tests.support.login import JAN, MARIE, NOTARY
 from tests.support.offices import register_office
 from tests.support.world import EMMA
@@ -34,20 +33,9 @@ JAN_NAME = "Jan Peeters"
 
 def sweep_as_of(settings, when: datetime) -> str:  # type: ignore[no-untyped-def]
     """The real command line, in a process of its own, on the test platform's settings."""
-    vault = settings.vault
-    env = {
-        **os.environ,
-        "KLUIS_ENV": "test",
-        "KLUIS_PORT": str(settings.port),
-        "KLUIS_DATABASE_URL": settings.database_url,
-        "KLUIS_KEY_FILE": settings.key_file,
-        "KLUIS_DATA_DIR": settings.data_dir,
-        "KLUIS_VAULT__CLAMD_URL": vault.clamd_url,
-        "KLUIS_VAULT__LOCATIONS": json.dumps([{"path": loc.path} for loc in vault.locations]),
-    }
     done = subprocess.run(  # noqa: S603 - our own command, a time we made
         [sys.executable, "-m", "kluis.cli", "succession", "sweep", "--as-of", when.isoformat()],
-        env=env,
+        env=command_env(settings),
         capture_output=True,
         text=True,
         timeout=60,

@@ -85,7 +85,7 @@ async def test_a_citizen_chooses_an_option_and_option_3_needs_the_confirmation(s
 
     refused = await jan.post("/succession", data=form(jan, option="3"))
     assert (refused.status_code, problem_type(refused)) == (422, "confirmation-required")
-    assert "irreversible" in refused.text  # the rule's own words
+    assert "Vernietiging is onomkeerbaar" in refused.text  # the rule, in the reader's language
     assert re.search(r'value="3" id="option-3" checked', refused.text)  # as chosen
     assert await option_of(server, jan) == 2
 
@@ -103,6 +103,21 @@ async def test_a_citizen_chooses_an_option_and_option_3_needs_the_confirmation(s
     changes = [e["detail"] for e in history if e["action"] == "succession:option:changed"]
     assert sorted((c["from"], c["to"]) for c in changes) == [(1, 2), (2, 3)]
     assert_no_number_in(urls)
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("nl", ["Overdracht via een notaris", "Zelf delen", "boven een testament"]),
+        ("fr", ["Transfert par un notaire", "Partage par moi-même", "prime sur un testament"]),
+        ("en", ["Transfer through a notary", "Sharing by me", "overrides a will"]),
+    ],
+)
+async def test_the_choice_page_speaks_dutch_french_and_english(server, jan, language, words):
+    switched = await jan.post("/language", data=form(jan, language=language, next="/succession"))
+    page = await jan.get(switched.headers["location"])
+    assert f'<html lang="{language}"' in page.text
+    assert [w for w in words if w not in page.text] == []
 
 
 async def test_a_low_assurance_session_is_told_to_log_in_with_eid_or_itsme(server):

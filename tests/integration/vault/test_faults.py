@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import shutil
 import signal
@@ -16,6 +15,7 @@ import pytest
 
 from tests.conftest import TEST_MAX_UPLOAD, TEST_QUOTA
 from tests.support import files
+from tests.support.commands import command_env
 from tests.support.login import JAN, csrf, login
 from tests.support.net import free_port
 from tests.support.vault import document_rows, fragments, upload
@@ -121,20 +121,12 @@ async def test_orphaned_fragments_are_removed_only_after_the_grace_period(server
 async def test_server_killed_mid_upload_leaves_no_document_and_scrub_cleans_up(server, platform):
     settings = platform.settings
     port = free_port()
-    env = {
-        **os.environ,
-        "KLUIS_ENV": "test",
-        "KLUIS_PORT": str(port),
-        "KLUIS_DATABASE_URL": settings.database_url,
-        "KLUIS_KEY_FILE": settings.key_file,
-        "KLUIS_DATA_DIR": settings.data_dir,
-        "KLUIS_VAULT__CLAMD_URL": settings.vault.clamd_url,
-        "KLUIS_VAULT__QUOTA_BYTES": str(TEST_QUOTA),
-        "KLUIS_VAULT__MAX_UPLOAD_BYTES": str(TEST_MAX_UPLOAD),
-        "KLUIS_VAULT__LOCATIONS": json.dumps(
-            [{"path": location.path} for location in settings.vault.locations]
-        ),
-    }
+    env = command_env(
+        settings,
+        KLUIS_PORT=str(port),
+        KLUIS_VAULT__QUOTA_BYTES=str(TEST_QUOTA),
+        KLUIS_VAULT__MAX_UPLOAD_BYTES=str(TEST_MAX_UPLOAD),
+    )
     process = subprocess.Popen(
         [sys.executable, "-m", "kluis.cli", "serve"], env=env, stdout=subprocess.DEVNULL
     )
