@@ -94,7 +94,10 @@ class Sweep:
         elif timer.kind == "safeguard":
             shredded = await self._safeguard_over(db, notice, person)
         elif timer.kind == "reminder":
-            await self._remind(db, notice, person)
+            if await self._superseded(db, timer, notice, as_of):
+                timer.outcome = "superseded"
+            else:
+                await self._remind(db, notice, person)
         else:
             shredded = await self._erase(db, notice, person)
         timer.done_at = as_of
@@ -103,7 +106,7 @@ class Sweep:
         await self.destruction.remove_fragments(shredded)
         if shredded:
             await database.purge_deleted(db)
-        report.count(timer.kind if timer.outcome == "done" else "cancelled")
+        report.count(timer.kind if timer.outcome == "done" else timer.outcome)
         report.destroyed += len(shredded)
         log.info("succession timer %s (%s): %s", timer.id, timer.kind, timer.outcome)
 
@@ -155,6 +158,23 @@ class Sweep:
         )
         await tell_heirs(db, notice, person, "succession:inheritance:erased", RULES)
         return ids
+
+    @staticmethod
+    async def _superseded(
+        db: AsyncSession, timer: SuccessionTimer, notice: DeathNotice, as_of: datetime
+    ) -> bool:
+        """A sweep that catches up (the scheduler was down, or `--as-of` looks far ahead)
+        sends heirs only the latest reminder due, and none once the erasure is due."""
+        if notice.erase_at <= as_of:
+            return True
+        later = select(SuccessionTimer.id).where(
+            SuccessionTimer.notice_id == notice.id,
+            SuccessionTimer.kind == "reminder",
+            SuccessionTimer.done_at.is_(None),
+            SuccessionTimer.due_at > timer.due_at,
+            SuccessionTimer.due_at <= as_of,
+        )
+        return await db.scalar(later.limit(1)) is not None
 
     async def _remind(self, db: AsyncSession, notice: DeathNotice, person: Person) -> None:
         estate = await estate_of(db, notice)

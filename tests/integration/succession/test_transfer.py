@@ -137,11 +137,15 @@ async def test_a_transfer_through_a_notary_reaches_every_heir_until_the_erasure(
     assert "succession:inheritance:reminded" in await actions(server, marie_id)
     assert "succession:inheritance:reminded" in await actions(server, emma_id)
 
-    # Month 23: everything is still there; month 24: erased, for everyone.
-    await sweep(platform, months=23)
+    # Month 23: everything is still there, and a sweep that catches up on the 3-month and
+    # 1-month reminders sends only the latest; month 24: erased for everyone, no reminder.
+    report = await sweep(platform, months=23)
+    assert report.done == {"superseded": 1, "reminder": 1}
     assert len((await marie.get("/api/v1/inheritances")).json()) == 1
     report = await sweep(platform, months=24)
-    assert report.done.get("erase") == 1
+    assert report.done == {"superseded": 1, "erase": 1}
+    reminded = (await actions(server, marie_id)).count("succession:inheritance:reminded")
+    assert reminded == 2
     assert report.destroyed == 2
     assert (await marie.get("/api/v1/inheritances")).json() == []
     async with server.sessions() as db:
