@@ -43,4 +43,5 @@ def sweep(as_of: str | None) -> None:
             when = when.replace(tzinfo=UTC)
     report = asyncio.run(run_sweep(settings, when))
     steps = ", ".join(f"{kind}: {n}" for kind, n in sorted(report.done.items())) or "nothing due"
-    click.echo(f"as of {when.isoformat()}: {steps}; {report.destroyed} documents destroyed")
+    documents = "document" if report.destroyed == 1 else "documents"
+    click.echo(f"as of {when.isoformat()}: {steps}; {report.destroyed} {documents} destroyed")
