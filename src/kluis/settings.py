@@ -160,6 +160,8 @@ class Settings(msgspec.Struct, kw_only=True):
     vault: VaultSettings = msgspec.field(default_factory=VaultSettings)
     mail: MailSettings = msgspec.field(default_factory=MailSettings)
     tasks: TaskSettings = msgspec.field(default_factory=TaskSettings)
+    # Redis for what every server process must share: rate limits and sessions.
+    redis_url: str = ""
     dev_idp: bool = False
     demo_file: str = "config/demo.toml"
     log_level: str = "INFO"
@@ -205,6 +207,8 @@ class Settings(msgspec.Struct, kw_only=True):
             found.append("development outbox (e-mail is kept, not sent)")
         if not self.tasks.broker_url:
             found.append("embedded task broker (no tasks.broker_url)")
+        if not self.redis_url:
+            found.append("per-process rate limits and sessions (no redis_url)")
         return found
 
     def check(self) -> None:

@@ -16,6 +16,7 @@ PRODUCTION = {
     "KLUIS_MAIL__SMTP_HOST": "smtp.example.be",
     "KLUIS_MAIL__FROM_ADDRESS": "Kluis <no-reply@kluis.example.be>",
     "KLUIS_TASKS__BROKER_URL": "redis://redis.example.be:6379/0",
+    "KLUIS_REDIS_URL": "redis://redis.example.be:6379/1",
 }
 
 
@@ -57,6 +58,7 @@ def test_production_starts_without_stand_ins():
         ("KLUIS_VAULT__LOCAL_CLAMD", "true", "project-local clamd"),
         ("KLUIS_MAIL__MAILER", "outbox", "development outbox"),
         ("KLUIS_TASKS__BROKER_URL", "", "embedded task broker"),
+        ("KLUIS_REDIS_URL", "", "per-process rate limits and sessions"),
     ],
 )
 def test_production_refuses_development_stand_ins(name, value, stand_in):
