@@ -29,19 +29,18 @@ def main() -> None:
 # -- running ------------------------------------------------------------------------------
 
 
-def _serve(settings: Settings, workers: int, app: Any = None) -> None:
+def _serve_development(settings: Settings, app: Any) -> None:
+    """One process on uvicorn: `kluis dev` hands it the app it built (with the project-local
+    clamd's address), which a multi-process server cannot take."""
     import uvicorn
 
     uvicorn.run(
-        app or "kluis.app:create_app",
-        factory=app is None,
+        app,
         host=settings.host,
         port=settings.port,
-        workers=workers,
         proxy_headers=False,
         log_level=settings.log_level.lower(),
         # The access log would write request URLs, and a `login_hint` may carry an NRN.
-        # Structured request logs free of personal data replace it (see the production issue).
         access_log=False,
     )
 
@@ -84,7 +83,7 @@ def dev() -> None:
         click.echo(f"e-mail is kept, not sent: {settings.base_url}/dev/outbox")
     click.echo(f"Kluis runs on {settings.base_url}")
     try:
-        _serve(settings, workers=1, app=create_app(settings))
+        _serve_development(settings, create_app(settings))
     finally:
         worker.terminate()  # a warm shutdown: unfinished tasks go back to the broker
         try:
@@ -96,11 +95,28 @@ def dev() -> None:
 
 
 @main.command()
-@click.option("--workers", default=1, show_default=True, help="Worker processes.")
+@click.option(
+    "--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Processes."
+)
 def serve(workers: int) -> None:
-    """Serve the platform (the schema must be migrated first)."""
+    """Serve the platform on granian, in several processes (migrate the schema first)."""
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    settings = _settings()
     _ensure_relying_party_keys()  # once, before several workers could race to create them
-    _serve(_settings(), workers)
+    Granian(
+        "kluis.app:create_app",
+        factory=True,  # each process builds its platform from the same settings
+        interface=Interfaces.ASGI,
+        address=settings.host,
+        port=settings.port,
+        workers=workers,
+        respawn_failed_workers=True,
+        log_level=settings.log_level.lower(),  # type: ignore[arg-type]
+        # Off: it would write request URLs, and a `login_hint` may carry an NRN.
+        log_access=False,
+    ).serve()
 
 
 @main.command(context_settings={"ignore_unknown_options": True})

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import os
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
 
 from kluis.settings import Settings
+from tests.support.net import free_port
 
 
 def command_env(settings: Settings, **extra: str) -> dict[str, str]:
@@ -24,3 +34,49 @@ def command_env(settings: Settings, **extra: str) -> dict[str, str]:
         ),
         **extra,
     }
+
+
+@dataclass
+class Served:
+    process: subprocess.Popen[bytes]
+    url: str
+
+    def kill(self) -> None:
+        """SIGKILL to every process of the server, as a crash of the machine, or systemd
+        killing the service's control group, would."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+
+@contextlib.asynccontextmanager
+async def kluis_serve(settings: Settings, *options: str, **env: str) -> AsyncIterator[Served]:
+    """`kluis serve` in a session of its own on a free port, answering when the block starts;
+    stopped with SIGTERM (the way systemd stops it) when the block ends."""
+    port = free_port()
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and command
+        [sys.executable, "-m", "kluis.cli", "serve", *options],
+        env=command_env(settings, KLUIS_PORT=str(port), **env),
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    served = Served(process, f"http://127.0.0.1:{port}")
+    try:
+        async with httpx.AsyncClient(base_url=served.url) as client:
+            for _ in range(200):
+                try:
+                    await client.get("/")
+                    break
+                except httpx.TransportError:
+                    assert process.poll() is None, "kluis serve exited"
+                    await asyncio.sleep(0.1)
+        yield served
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                served.kill()
+        with contextlib.suppress(ProcessLookupError):  # no worker outlives the server
+            os.killpg(process.pid, signal.SIGKILL)

@@ -5,9 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
@@ -15,9 +12,8 @@ import pytest
 
 from tests.conftest import TEST_MAX_UPLOAD, TEST_QUOTA
 from tests.support import files
-from tests.support.commands import command_env
+from tests.support.commands import kluis_serve
 from tests.support.login import JAN, csrf, login
-from tests.support.net import free_port
 from tests.support.vault import document_rows, fragments, upload
 from vault.scrub import Scrubber
 from vault.storage.fragments import HEADER
@@ -120,51 +116,36 @@ async def test_orphaned_fragments_are_removed_only_after_the_grace_period(server
 
 async def test_server_killed_mid_upload_leaves_no_document_and_scrub_cleans_up(server, platform):
     settings = platform.settings
-    port = free_port()
-    env = command_env(
-        settings,
-        KLUIS_PORT=str(port),
-        KLUIS_VAULT__QUOTA_BYTES=str(TEST_QUOTA),
-        KLUIS_VAULT__MAX_UPLOAD_BYTES=str(TEST_MAX_UPLOAD),
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "kluis.cli", "serve"], env=env, stdout=subprocess.DEVNULL
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        async with httpx.AsyncClient(base_url=base, timeout=30) as client:
-            for _ in range(100):
-                try:
-                    await client.get("/")
-                    break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.1)
-            await login(client, login_hint=JAN)
-            written, killed = asyncio.Event(), asyncio.Event()
+    async with (
+        kluis_serve(
+            settings,
+            KLUIS_VAULT__QUOTA_BYTES=str(TEST_QUOTA),
+            KLUIS_VAULT__MAX_UPLOAD_BYTES=str(TEST_MAX_UPLOAD),
+        ) as served,
+        httpx.AsyncClient(base_url=served.url, timeout=30) as client,
+    ):
+        await login(client, login_hint=JAN)
+        written, killed = asyncio.Event(), asyncio.Event()
 
-            async def body():
-                yield files.pdf(os.urandom(3 * 1024 * 1024))
-                written.set()
-                await killed.wait()  # the server dies while it waits for the rest
-                yield b"the rest"
+        async def body():
+            yield files.pdf(os.urandom(3 * 1024 * 1024))
+            written.set()
+            await killed.wait()  # the server dies while it waits for the rest
+            yield b"the rest"
 
-            headers = csrf(client)
-            request = asyncio.create_task(
-                client.post("/api/v1/documents?name=half.pdf", content=body(), headers=headers)
-            )
-            await written.wait()
-            for _ in range(200):  # until the server is writing to every location
-                if sum(p.name.endswith(".partial") for p in fragments(server)) == 3:
-                    break
-                await asyncio.sleep(0.05)
-            process.send_signal(signal.SIGKILL)
-            process.wait(timeout=10)
-            killed.set()
-            with pytest.raises(httpx.TransportError):
-                await request
-    finally:
-        if process.poll() is None:
-            process.kill()
+        headers = csrf(client)
+        request = asyncio.create_task(
+            client.post("/api/v1/documents?name=half.pdf", content=body(), headers=headers)
+        )
+        await written.wait()
+        for _ in range(200):  # until the server is writing to every location
+            if sum(p.name.endswith(".partial") for p in fragments(server)) == 3:
+                break
+            await asyncio.sleep(0.05)
+        served.kill()
+        killed.set()
+        with pytest.raises(httpx.TransportError):
+            await request
 
     assert await document_rows(server) == 0
     assert fragments(server)  # the dead server's unfinished fragments
