@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from typing import Any
@@ -56,42 +57,53 @@ def dev() -> None:
     from kluis.app import create_app
     from vault.local_clamd import LocalClamd, clamd_binary
 
-    clamd = None
-    if settings.vault.local_clamd and clamd_binary():
-        clamd = LocalClamd(
-            settings.path(settings.data_dir) / "clamav", settings.vault.max_upload_bytes
-        )
-        url = clamd.start()
-        click.echo(f"clamd (project-local, test signatures) on {url}")
-        settings = msgspec.structs.replace(
-            settings, vault=msgspec.structs.replace(settings.vault, clamd_url=url)
-        )
-    elif not settings.vault.clamd_url:
-        click.echo("ClamAV is not installed: the development scanner knows only test signatures")
-    # The worker sends what the platform queues (mail) and, with its embedded scheduler,
-    # runs the periodic succession sweep; the same settings, its own process.
-    schedule = settings.path(settings.data_dir) / "celerybeat-schedule"
-    worker = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
-        [
-            sys.executable,
-            *("-m", "kluis.cli", "worker", "--pool", "solo", "--concurrency", "1"),
-            *("--beat", "--schedule", str(schedule)),
-        ]
-    )
-    click.echo(f"task worker started (pid {worker.pid})")
-    if settings.mail.mailer == "outbox":
-        click.echo(f"e-mail is kept, not sent: {settings.base_url}/dev/outbox")
-    click.echo(f"Kluis runs on {settings.base_url}")
+    # `kill` (SIGTERM) must stop the worker and clamd too, as Ctrl-C does: uvicorn re-raises
+    # the signal once it has shut down, and this handler turns it into an exit that runs the
+    # `finally` below (the default action would end the process and leave them running).
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    clamd, worker = None, None
     try:
+        if settings.vault.local_clamd and clamd_binary():
+            clamd = LocalClamd(
+                settings.path(settings.data_dir) / "clamav", settings.vault.max_upload_bytes
+            )
+            url = clamd.start()
+            click.echo(f"clamd (project-local, test signatures) on {url}")
+            settings = msgspec.structs.replace(
+                settings, vault=msgspec.structs.replace(settings.vault, clamd_url=url)
+            )
+        elif not settings.vault.clamd_url:
+            click.echo(
+                "ClamAV is not installed: the development scanner knows only test signatures"
+            )
+        # The worker sends what the platform queues (mail) and, with its embedded scheduler,
+        # runs the periodic succession sweep; the same settings, its own process.
+        schedule = settings.path(settings.data_dir) / "celerybeat-schedule"
+        worker = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
+            [
+                sys.executable,
+                *("-m", "kluis.cli", "worker", "--pool", "solo", "--concurrency", "1"),
+                *("--beat", "--schedule", str(schedule)),
+            ]
+        )
+        click.echo(f"task worker started (pid {worker.pid})")
+        if settings.mail.mailer == "outbox":
+            click.echo(f"e-mail is kept, not sent: {settings.base_url}/dev/outbox")
+        click.echo(f"Kluis runs on {settings.base_url}")
         _serve_development(settings, create_app(settings))
     finally:
-        worker.terminate()  # a warm shutdown: unfinished tasks go back to the broker
-        try:
-            worker.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        if worker is not None:
+            worker.terminate()  # a warm shutdown: unfinished tasks go back to the broker
+            try:
+                worker.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                worker.kill()
         if clamd is not None:
             clamd.stop()
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 @main.command()
