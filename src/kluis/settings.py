@@ -71,7 +71,8 @@ class VaultSettings(msgspec.Struct, kw_only=True):
     fragments_needed: int = 2  # k: any k fragments rebuild a chunk
     fragments_total: int = 3  # n: one per location
     locations: list[LocationSettings] = msgspec.field(default_factory=_default_locations)
-    # `unix:///path` or `tcp://host:port`; empty means the development scanner.
+    # `unix:///path` or `tcp://host:port`, or several, comma-separated (a pool); empty
+    # means the development scanner.
     clamd_url: str = ""
     # Start a project-local clamd (development, when ClamAV is installed).
     local_clamd: bool = False

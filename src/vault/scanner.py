@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
+import logging
 import struct
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -22,6 +24,10 @@ from vault.interfaces import Scanner, ScanSession, Verdict
 SIGNATURES = CONFIG_DIR / "clamav"
 INSTREAM = b"zINSTREAM\0"
 END = struct.pack(">I", 0)
+# How long to wait for one clamd of a pool to take the connection before trying the next.
+CONNECT_TIMEOUT = 5.0
+
+log = logging.getLogger(__name__)
 
 
 class ScannerUnavailable(Unavailable):
@@ -73,6 +79,15 @@ class ScanStopped(Exception):
     """clamd stopped reading mid-stream (a limit was hit); `verdict()` reads why."""
 
 
+async def _open_connection(url: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    parts = urlsplit(url)
+    if parts.scheme == "unix":
+        return await asyncio.open_unix_connection(parts.path)
+    if parts.scheme == "tcp" and parts.hostname and parts.port:
+        return await asyncio.open_connection(parts.hostname, parts.port)
+    raise ScannerUnavailable()
+
+
 def parse_reply(reply: str) -> Verdict:
     """`stream: OK`, `stream: <signature> FOUND`, or `<reason> ERROR` (a refusal too)."""
     if reply.endswith(" FOUND"):
@@ -86,24 +101,33 @@ def parse_reply(reply: str) -> Verdict:
 
 
 class ClamdScanner:
+    """clamd, or a pool of them: `url` may list several, separated by commas. Each scan goes
+    to the next in turn; one that cannot be reached is passed over for the next, and only
+    when none answers is the upload refused."""
+
     development = False
 
     def __init__(self, url: str, timeout: float) -> None:
-        self.url = url
-        self.name = "clamd"
+        self.urls = [part.strip() for part in url.split(",") if part.strip()]
+        self.name = "clamd" if len(self.urls) == 1 else f"clamd pool ({len(self.urls)})"
         self.timeout = timeout
+        self._turn = itertools.count()
 
     async def _connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-        parts = urlsplit(self.url)
-        if parts.scheme == "unix":
-            return await asyncio.open_unix_connection(parts.path)
-        if parts.scheme == "tcp" and parts.hostname and parts.port:
-            return await asyncio.open_connection(parts.hostname, parts.port)
+        first = next(self._turn)
+        for i in range(len(self.urls)):
+            position = (first + i) % len(self.urls)
+            try:
+                return await asyncio.wait_for(
+                    _open_connection(self.urls[position]), min(self.timeout, CONNECT_TIMEOUT)
+                )
+            except (OSError, TimeoutError, ScannerUnavailable):
+                log.warning("clamd %d of the pool cannot be reached", position + 1)
         raise ScannerUnavailable()
 
     async def open(self) -> ScanSession:
         try:
-            reader, writer = await asyncio.wait_for(self._connect(), self.timeout)
+            reader, writer = await self._connect()
             writer.write(INSTREAM)
             await asyncio.wait_for(writer.drain(), self.timeout)
         except (OSError, TimeoutError) as exc:
@@ -112,7 +136,7 @@ class ClamdScanner:
 
     async def ping(self) -> bool:
         try:
-            reader, writer = await asyncio.wait_for(self._connect(), self.timeout)
+            reader, writer = await self._connect()
             writer.write(b"zPING\0")
             await writer.drain()
             answer = await asyncio.wait_for(reader.readuntil(b"\0"), self.timeout)

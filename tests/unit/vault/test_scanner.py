@@ -6,6 +6,7 @@ import pytest
 
 from tests.conftest import TEST_MAX_UPLOAD
 from tests.support import files
+from tests.support.net import free_port
 from vault.scanner import ClamdScanner, DevelopmentScanner, ScannerUnavailable, scan_bytes
 
 
@@ -70,6 +71,22 @@ async def test_unreachable_clamd_fails_closed(tmp_path):
         await scanner.open()
     assert refused.value.status == 503
     assert refused.value.type == "scanner-unavailable"
+
+
+async def test_a_pool_passes_over_a_clamd_that_is_down(clamd, tmp_path):
+    pool = ClamdScanner(f"unix://{tmp_path}/down.sock, {clamd.url}", timeout=30)
+    assert pool.name == "clamd pool (2)"
+    for _ in range(4):  # each member's turn comes, the one that is down included
+        assert not (await scan_bytes(pool, files.EICAR)).clean
+        assert (await scan_bytes(pool, files.pdf())).clean
+    assert await pool.ping()
+
+
+async def test_a_pool_with_no_clamd_up_fails_closed(tmp_path):
+    pool = ClamdScanner(f"unix://{tmp_path}/a.sock,tcp://127.0.0.1:{free_port()}", timeout=2)
+    with pytest.raises(ScannerUnavailable):
+        await pool.open()
+    assert not await pool.ping()
 
 
 async def test_development_scanner_knows_the_test_signatures():
