@@ -289,7 +289,11 @@ def storage_scrub(repair: bool, grace_seconds: float) -> None:
             total = await session.scalar(select(func.count()).select_from(Document)) or 0
             with click.progressbar(length=total, label="documents", file=sys.stderr) as bar:
                 return await Scrubber(platform.documents).run(
-                    session, repair=repair, grace_seconds=grace_seconds, progress=bar.update
+                    session,
+                    repair=repair,
+                    actor=OPERATOR,
+                    grace_seconds=grace_seconds,
+                    progress=bar.update,
                 )
 
     report = _run(work)
@@ -299,11 +303,19 @@ def storage_scrub(repair: bool, grace_seconds: float) -> None:
         f"{len(report.unreadable)} unreadable; {len(report.orphans)} orphaned fragments"
         + (" removed" if repair else " found")
         + (f"; {report.incomplete_removed} unfinished writes removed" if repair else "")
+        + (
+            f"; {len(report.resurrected)} destroyed documents back from a restore"
+            if report.resurrected
+            else ""
+        )
+        + (", destroyed again" if report.redestroyed else "")
     )
     for document in report.unreadable:
         click.echo(f"UNREADABLE {document}", err=True)
     for document in set(report.damaged) - set(report.repaired):
         click.echo(f"DAMAGED {document}", err=True)
+    for document in set(report.resurrected) - set(report.redestroyed):
+        click.echo(f"DESTROYED BUT BACK {document} (run with --repair)", err=True)
     sys.exit(0 if report.healthy else 1)
 
 

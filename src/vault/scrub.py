@@ -5,7 +5,8 @@ missing block is rebuilt whole from the others (any k sound shares give the encr
 chunk, which is decrypted once to prove it sound before it is re-encoded), and replaces
 the damaged one atomically. Fragments that belong to no document — an upload that crashed
 after writing them — and writes never committed are removed once older than a grace period,
-so an upload in progress is never touched.
+so an upload in progress is never touched. A document whose destruction marker a location
+holds, but whose row is there (a database restored from an older backup), is destroyed again.
 """
 
 from __future__ import annotations
@@ -15,12 +16,15 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kluis import audit
+from kluis.audit import Actor
+from kluis.db import purge_deleted
 from vault.models import Document
 from vault.services import Documents, manifest_of
-from vault.storage import DocumentUnreadable, Manifest, fragment_key
+from vault.storage import DESTROYED, DocumentUnreadable, Manifest, fragment_key
 from vault.storage import fragments as blocks
 
 GRACE_SECONDS = 3600.0
@@ -35,10 +39,17 @@ class ScrubReport:
     unreadable: list[str] = field(default_factory=list)
     orphans: list[str] = field(default_factory=list)
     incomplete_removed: int = 0
+    # Rows of destroyed documents that a database restore brought back, and destroyed again.
+    resurrected: list[str] = field(default_factory=list)
+    redestroyed: list[str] = field(default_factory=list)
 
     @property
     def healthy(self) -> bool:
-        return not self.unreadable and (not self.damaged or self.damaged == self.repaired)
+        return (
+            not self.unreadable
+            and (not self.damaged or self.damaged == self.repaired)
+            and self.resurrected == self.redestroyed
+        )
 
 
 class Scrubber:
@@ -85,34 +96,27 @@ class Scrubber:
         db: AsyncSession,
         *,
         repair: bool,
+        actor: Actor,
         grace_seconds: float = GRACE_SECONDS,
         progress: Callable[[int], None] | None = None,
     ) -> ScrubReport:
         report = ScrubReport()
+        destroyed = await self._destroyed()
         known: set[uuid.UUID] = set()
         async for document in self._all(db):
             known.add(document.id)
             report.documents += 1
-            manifest = manifest_of(document)
-            report.fragments_checked += manifest.n
-            damaged = await self._damaged_fragments(document, manifest)
-            if damaged:
-                report.damaged.append(str(document.id))
-                if len(damaged) > manifest.n - manifest.k:
-                    report.unreadable.append(str(document.id))
-                elif repair:
-                    try:
-                        await self._rebuild(document, manifest, damaged)
-                        report.repaired.append(str(document.id))
-                    except DocumentUnreadable:
-                        report.unreadable.append(str(document.id))
+            if document.id in destroyed:
+                await self._destroy_again(db, document, report, actor if repair else None)
+            else:
+                await self._check(document, report, repair)
             if progress:
                 progress(1)
         cutoff = time.time() - grace_seconds
         for location in self.engine.locations:
             async for key in location.keys():
                 document_id = _document_of(key)
-                if document_id in known:
+                if document_id in known or key.endswith(f".{DESTROYED}"):
                     continue
                 modified = await location.modified(key)
                 if modified is not None and modified < cutoff:
@@ -122,6 +126,53 @@ class Scrubber:
             if repair:
                 report.incomplete_removed += await location.sweep_incomplete(cutoff)
         return report
+
+    async def _check(self, document: Document, report: ScrubReport, repair: bool) -> None:
+        manifest = manifest_of(document)
+        report.fragments_checked += manifest.n
+        damaged = await self._damaged_fragments(document, manifest)
+        if damaged:
+            report.damaged.append(str(document.id))
+            if len(damaged) > manifest.n - manifest.k:
+                report.unreadable.append(str(document.id))
+            elif repair:
+                try:
+                    await self._rebuild(document, manifest, damaged)
+                    report.repaired.append(str(document.id))
+                except DocumentUnreadable:
+                    report.unreadable.append(str(document.id))
+
+    async def _destroyed(self) -> set[uuid.UUID]:
+        """Every document a location holds a destruction marker of (StorageEngine.destroy)."""
+        found: set[uuid.UUID] = set()
+        for location in self.engine.locations:
+            async for key in location.keys():
+                document_id = _document_of(key)
+                if document_id is not None and key.endswith(f".{DESTROYED}"):
+                    found.add(document_id)
+        return found
+
+    async def _destroy_again(
+        self, db: AsyncSession, document: Document, report: ScrubReport, actor: Actor | None
+    ) -> None:
+        """A row of a destroyed document is back (a database restored from a backup taken
+        before the destruction): its key goes again, and whatever fragments came back."""
+        report.resurrected.append(str(document.id))
+        if actor is None:  # not repairing
+            return
+        await db.execute(delete(Document).where(Document.id == document.id))
+        await audit.record(
+            db,
+            subject_id=document.owner_id or document.office_id,
+            action="vault:document:destroyed",
+            actor=actor,
+            target=document.name,
+            detail={"document": str(document.id), "reason": "restored-after-destruction"},
+        )
+        await db.commit()
+        await purge_deleted(db)
+        await self.engine.destroy(document.id)
+        report.redestroyed.append(str(document.id))
 
     @staticmethod
     async def _all(db: AsyncSession) -> AsyncIterator[Document]:

@@ -27,6 +27,7 @@ from tests.support.login import JAN, MARIE, NOTARY
 from tests.support.offices import register_office
 from tests.support.world import EMMA
 from vault.models import Document
+from vault.storage import DESTROYED
 
 JAN_NAME = "Jan Peeters"
 
@@ -55,8 +56,10 @@ def names_of_jans_documents(settings) -> list[str]:  # type: ignore[no-untyped-d
 
 
 def fragments(settings) -> list[Path]:  # type: ignore[no-untyped-def]
+    """The fragment files at the locations (destruction markers hold no content)."""
     roots = [Path(loc.path) for loc in settings.vault.locations]
-    return [p for root in roots if root.exists() for p in root.rglob("*") if p.is_file()]
+    files = [p for root in roots if root.exists() for p in root.rglob("*") if p.is_file()]
+    return [p for p in files if p.suffix != f".{DESTROYED}"]
 
 
 def store(page: Page, tmp_path: Path, contents: dict[str, bytes]) -> None:

@@ -8,9 +8,19 @@ from sqlalchemy import func, select
 
 from tests.support.login import csrf
 from vault.models import Document
+from vault.storage import DESTROYED
 
 
 def fragments(server) -> list[Path]:
+    """Every fragment file at the server's locations (destruction markers left out)."""
+    return [p for p in stored_files(server) if p.suffix != f".{DESTROYED}"]
+
+
+def destruction_markers(server) -> list[Path]:
+    return [p for p in stored_files(server) if p.suffix == f".{DESTROYED}"]
+
+
+def stored_files(server) -> list[Path]:
     roots = [Path(loc.path) for loc in server.app.state.settings.vault.locations]
     return sorted(p for root in roots if root.exists() for p in root.rglob("*") if p.is_file())
 

@@ -250,7 +250,7 @@ class Messages:
             )
         await db.commit()
         for document in stored:
-            await self.documents.engine.delete(document.id)
+            await self.documents.engine.destroy(document.id)
 
 
 async def _nothing() -> AsyncIterator[FilePart]:

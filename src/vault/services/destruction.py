@@ -82,4 +82,4 @@ class Destruction:
         """Delete the fragments of shredded documents at every location. Whatever a failure
         leaves behind is unreadable (the key is gone) and `kluis storage scrub` removes it."""
         for document_id in ids:
-            await asyncio.shield(self.engine.delete(document_id))
+            await asyncio.shield(self.engine.destroy(document_id))

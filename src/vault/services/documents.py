@@ -411,7 +411,7 @@ class Documents:
             detail={"document": str(document.id), "size": document.size},
         )
         await db.commit()
-        await self.engine.delete(document_id)
+        await self.engine.destroy(document_id)
 
     async def content(
         self,

@@ -9,14 +9,17 @@ from vault.storage.engine import (
     fragment_key,
 )
 from vault.storage.locations import LocalDirectory, location_from
+from vault.storage.reader import DESTROYED, destroyed_key
 
 __all__ = [
+    "DESTROYED",
     "DocumentUnreadable",
     "DocumentWriter",
     "LocalDirectory",
     "Manifest",
     "StorageEngine",
     "StorageUnavailable",
+    "destroyed_key",
     "fragment_key",
     "location_from",
 ]

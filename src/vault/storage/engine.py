@@ -18,7 +18,12 @@ from kluis.text import N_
 from vault.interfaces import BlockingReads, FragmentWriter, StorageLocation
 from vault.storage import crypto, fragments
 from vault.storage.fragments import HEADER, Layout
-from vault.storage.reader import DocumentReader, DocumentUnreadable, fragment_key
+from vault.storage.reader import (
+    DocumentReader,
+    DocumentUnreadable,
+    destroyed_key,
+    fragment_key,
+)
 
 
 class StorageUnavailable(Unavailable):
@@ -107,7 +112,19 @@ class StorageEngine:
         await writer.open()
         return writer
 
+    async def destroy(self, document_id: uuid.UUID) -> None:
+        """Delete a committed document's fragments, leaving a marker (no content) at every
+        location that says it was destroyed. The marker outlives any database backup: after a
+        restore brings the document's row (and wrapped key) back, `kluis storage scrub
+        --repair` finds the marker and destroys it again."""
+        await asyncio.gather(
+            *(_mark_destroyed(location, document_id) for location in self.locations),
+            return_exceptions=True,
+        )
+        await self.delete(document_id)
+
     async def delete(self, document_id: uuid.UUID) -> None:
+        """Delete the fragments (an upload that did not commit, or after `destroy`'s mark)."""
         await asyncio.gather(
             *(
                 location.delete(fragment_key(document_id, i))
@@ -131,6 +148,11 @@ class StorageEngine:
     ) -> AsyncIterator[bytes]:
         """The plaintext bytes [start, end], decrypted chunk by chunk (reader.py)."""
         return self.reader(manifest, document_id, data_key).read(start, end)
+
+
+async def _mark_destroyed(location: StorageLocation, document_id: uuid.UUID) -> None:
+    writer = await location.create(destroyed_key(document_id))
+    await writer.commit()
 
 
 __all__ = [

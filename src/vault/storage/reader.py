@@ -58,6 +58,14 @@ def fragment_key(document_id: uuid.UUID, index: int) -> str:
     return f"{document_id.hex}.{index}"
 
 
+DESTROYED = "destroyed"
+
+
+def destroyed_key(document_id: uuid.UUID) -> str:
+    """The marker a destroyed document leaves at each location (StorageEngine.destroy)."""
+    return f"{document_id.hex}.{DESTROYED}"
+
+
 class DocumentReader:
     """One document's chunks, with what reading them needs worked out once."""
 

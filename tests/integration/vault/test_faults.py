@@ -5,16 +5,21 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import uuid
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import insert, select
 
+from kluis.audit import HistoryEvent
+from kluis.cli_support import OPERATOR
 from tests.conftest import TEST_MAX_UPLOAD, TEST_QUOTA
 from tests.support import files
 from tests.support.commands import kluis_serve
 from tests.support.login import JAN, csrf, login
-from tests.support.vault import document_rows, fragments, upload
+from tests.support.vault import destruction_markers, document_rows, fragments, upload
+from vault.models import Document
 from vault.scrub import Scrubber
 from vault.storage.fragments import HEADER
 
@@ -39,7 +44,7 @@ async def all_download_identical(client, documents) -> bool:
 async def scrub(platform, *, repair: bool, grace_seconds: float = 3600.0):
     async with platform.session_maker() as db:
         return await Scrubber(platform.documents).run(
-            db, repair=repair, grace_seconds=grace_seconds
+            db, repair=repair, actor=OPERATOR, grace_seconds=grace_seconds
         )
 
 
@@ -152,3 +157,44 @@ async def test_server_killed_mid_upload_leaves_no_document_and_scrub_cleans_up(s
     report = await scrub(platform, repair=True, grace_seconds=0)
     assert report.incomplete_removed == 3
     assert fragments(server) == []
+
+
+async def test_a_destroyed_document_stays_destroyed_after_a_restore(server, platform, jan):
+    """A database backup from before a deletion, restored (and, worse, the fragments with
+    it), brings the row and its wrapped key back; the destruction markers the locations
+    keep make scrub destroy it again."""
+    data = files.pdf(b"my old will")
+    document_id = (await upload(jan, "will.pdf", data)).json()["id"]
+    async with server.sessions() as db:
+        document = await db.get(Document, uuid.UUID(document_id))
+        backup = {
+            c.key: getattr(document, c.key)
+            for c in Document.__table__.columns
+            if hasattr(document, c.key)
+        }
+    fragment_backup = {path: path.read_bytes() for path in fragments(server)}
+
+    assert (await jan.delete(f"/api/v1/documents/{document_id}", headers=csrf(jan))).is_success
+    assert len(destruction_markers(server)) == 3  # one at every location
+    assert fragments(server) == []
+
+    async with server.sessions() as db:  # the restore
+        await db.execute(insert(Document).values(**backup))
+        await db.commit()
+    for path, content in fragment_backup.items():
+        path.write_bytes(content)
+    assert (await jan.get(f"/api/v1/documents/{document_id}/content")).content == data
+
+    found = await scrub(platform, repair=False)
+    assert (found.resurrected, found.redestroyed, found.healthy) == ([document_id], [], False)
+    mended = await scrub(platform, repair=True)
+    assert (mended.resurrected, mended.redestroyed) == ([document_id], [document_id])
+    assert (await jan.get(f"/api/v1/documents/{document_id}/content")).status_code == 404
+    assert fragments(server) == []
+    assert len(destruction_markers(server)) == 3
+    async with server.sessions() as db:
+        reasons = await db.scalars(
+            select(HistoryEvent.detail).where(HistoryEvent.action == "vault:document:destroyed")
+        )
+        assert [r["reason"] for r in reasons] == ["restored-after-destruction"]
+    assert (await scrub(platform, repair=False)).healthy
