@@ -6,8 +6,11 @@ show key material (with PKCS#11 the token would not even give it).
 
 from __future__ import annotations
 
+import asyncio
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import click
 
@@ -85,3 +88,43 @@ def keys_list() -> None:
         raise click.ClickException(f"no keys: {INIT_FIRST}")
     for key in described:
         click.echo(_line(key))
+
+
+@keys.command("reseal")
+@click.option("--batch", default=500, show_default=True, help="Rows per transaction.")
+def keys_reseal(batch: int) -> None:
+    """Re-seal every stored value under the current master key (after `rotate`).
+
+    Idempotent and safe while the platform runs; exit 1 if a value did not open."""
+    from kluis import db as database
+    from kluis.app import import_all_models
+    from kluis.reseal import reseal
+
+    settings = settings_or_fail()
+    provider = _keys()
+    with _refusals():
+        current = provider.current_key_id
+    import_all_models()
+
+    async def work() -> Any:
+        engine = database.create_engine(settings)
+        try:
+            return await reseal(database.session_maker(engine), provider, batch=batch)
+        finally:
+            await engine.dispose()
+
+    report = asyncio.run(work())
+    found = ", ".join(f"{key_id} {n}" for key_id, n in sorted(report.found.items())) or "none"
+    click.echo(f"sealed values found, by master key: {found}")
+    for column, n in sorted(report.resealed.items()):
+        click.echo(f"{column}: {n} re-sealed under {current}")
+    if report.changed_meanwhile:
+        click.echo(
+            f"{report.changed_meanwhile} changed while re-sealing: "
+            "run `kluis keys reseal` again to check them"
+        )
+    for unopened in report.unopened:
+        click.echo(f"UNOPENED {unopened}", err=True)
+    if report.ok and not report.changed_meanwhile:
+        click.echo(f"every sealed value is sealed under {current}")
+    sys.exit(0 if report.ok else 1)
