@@ -151,6 +151,12 @@ class Pkcs11Settings(msgspec.Struct, kw_only=True):
     # Keys are `{label_prefix}-master-k1`, `-index`, `-root`: several platforms can share a token.
     label_prefix: str = "kluis"
 
+    def __repr__(self) -> str:  # the PIN stays out of tracebacks and logged settings
+        return (
+            f"Pkcs11Settings(module={self.module!r}, token_label={self.token_label!r}, "
+            f"pin={'<set>' if self.pin else '<empty>'}, label_prefix={self.label_prefix!r})"
+        )
+
 
 class Settings(msgspec.Struct, kw_only=True):
     env: Environment = "development"

@@ -127,3 +127,9 @@ def test_a_pkcs11_pin_in_a_settings_file_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr("kluis.settings.CONFIG_DIR", tmp_path)
     with pytest.raises(ConfigurationError, match="KLUIS_PKCS11__PIN only"):
         load_settings({"KLUIS_ENV": "test", "KLUIS_PKCS11__PIN": "1234"})
+
+
+def test_the_pkcs11_pin_is_not_in_the_settings_repr():
+    settings = load_settings({**PRODUCTION, **PKCS11})
+    assert "from-the-environment" not in repr(settings)
+    assert "pin=<set>" in repr(settings)
