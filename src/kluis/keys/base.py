@@ -8,6 +8,7 @@ every stored index and every derived secret would change.
 
 from __future__ import annotations
 
+import re
 from typing import Literal, Protocol
 
 import msgspec
@@ -20,6 +21,7 @@ TAG_BYTES = 16
 CURRENT_KEY_RECHECK_SECONDS = 60.0
 
 KeyKind = Literal["master", "index", "root"]
+MASTER_KEY_ID = re.compile(r"k([1-9][0-9]*)")
 
 
 class KeyProvider(Protocol):
@@ -73,11 +75,13 @@ class ManagedKeys(KeyProvider, Protocol):
 
 
 def split_sealed(sealed: bytes) -> tuple[str, bytes, bytes]:
-    """(key id, nonce, ciphertext with tag) of a sealed value."""
+    """(key id, nonce, ciphertext with tag) of a sealed value; `InvalidTag` if it has not
+    the shape of one."""
     key_id, separator, rest = sealed.partition(b"\x00")
-    if not separator or len(rest) < NONCE_BYTES + TAG_BYTES:
+    name = key_id.decode("ascii", "replace")
+    if not separator or not MASTER_KEY_ID.fullmatch(name) or len(rest) < NONCE_BYTES + TAG_BYTES:
         raise InvalidTag
-    return key_id.decode("ascii", "replace"), rest[:NONCE_BYTES], rest[NONCE_BYTES:]
+    return name, rest[:NONCE_BYTES], rest[NONCE_BYTES:]
 
 
 def join_sealed(key_id: str, nonce: bytes, ciphertext: bytes) -> bytes:

@@ -22,7 +22,6 @@ The PIN comes from `KLUIS_PKCS11__PIN` and is never logged or shown; neither is 
 from __future__ import annotations
 
 import os
-import re
 import secrets
 import threading
 import time
@@ -37,6 +36,7 @@ from pkcs11 import exceptions as p11
 from kluis.errors import ConfigurationError
 from kluis.keys.base import (
     CURRENT_KEY_RECHECK_SECONDS,
+    MASTER_KEY_ID,
     NONCE_BYTES,
     KeyInfo,
     join_sealed,
@@ -65,8 +65,6 @@ _NOT_AUTHENTIC = (
     p11.FunctionFailed,
 )
 _PIN_REFUSED = (p11.PinIncorrect, p11.PinInvalid, p11.PinLenRange, p11.PinExpired, p11.PinLocked)
-
-_KEY_ID = re.compile(r"k([1-9][0-9]*)")
 
 
 def _template(**capabilities: bool) -> dict[Attribute, Any]:
@@ -276,8 +274,6 @@ class Pkcs11Keys:
 
     def open(self, sealed: bytes, aad: bytes) -> bytes:
         key_id, nonce, ciphertext = split_sealed(sealed)
-        if not _KEY_ID.fullmatch(key_id):
-            raise ConfigurationError(f"unknown master key {key_id!r}")
         label = self._label(f"master-{key_id}")
         params = GCMParams(nonce, aad or None)
 
@@ -327,7 +323,7 @@ class Pkcs11Keys:
         for label in self._call(lambda s: s.labels()):
             mine = label.startswith(f"{self.prefix}-")
             name = label.removeprefix(f"{self.prefix}-") if mine else ""
-            if name.startswith("master-") and _KEY_ID.fullmatch(name.removeprefix("master-")):
+            if name.startswith("master-") and MASTER_KEY_ID.fullmatch(name.removeprefix("master-")):
                 key_id = name.removeprefix("master-")
                 masters.append((int(key_id[1:]), key_id))
             elif name in ("index", "root"):
