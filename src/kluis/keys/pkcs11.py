@@ -109,7 +109,8 @@ def _library(module: str) -> Any:
     loaded = _libraries.get(module)
     if loaded is not None and loaded[1] != os.getpid():
         # Forked after the library was initialized: PKCS#11 wants C_Initialize again in the
-        # child. Finalizing the parent's state may fail (SoftHSM2 already dropped it).
+        # child. Finalizing the parent's state fails in a library that resets itself on a
+        # fork (SoftHSM2 with `library.reset_on_fork = true`): it is not initialized then.
         library = loaded[0]
         try:
             library.finalize()
