@@ -25,6 +25,7 @@ from kluis import db as database
 from kluis.app import Platform, build_platform, create_app
 from kluis.settings import Settings, load_settings
 from tests.support.net import free_port
+from tests.support.softhsm import SoftHsm, softhsm_token
 from vault.local_clamd import LocalClamd, clamd_binary
 
 
@@ -53,6 +54,12 @@ def clamd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalClamd]:
     daemon.start()
     yield daemon
     daemon.stop()
+
+
+@pytest.fixture(scope="session")
+def softhsm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SoftHsm]:
+    """A real SoftHSM2 token (`make test` installs Debian's softhsm2)."""
+    yield from softhsm_token(tmp_path_factory.mktemp("softhsm"))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -12,6 +12,7 @@ import msgspec
 
 from kluis import audit
 from kluis import db as database
+from kluis.cli_keys import keys
 from kluis.cli_notary import notary
 from kluis.cli_registry import registry
 from kluis.cli_succession import succession
@@ -366,6 +367,7 @@ def audit_verify() -> None:
 
 
 # The notary register and the offices' API clients: commands of their own module.
+main.add_command(keys)
 main.add_command(notary)
 main.add_command(registry)
 main.add_command(succession)

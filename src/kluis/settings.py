@@ -142,6 +142,23 @@ class ProviderSettings(msgspec.Struct, kw_only=True):
     show_on_landing: bool = True
 
 
+class Pkcs11Settings(msgspec.Struct, kw_only=True):
+    """The key provider on a PKCS#11 token (docs/keys.md). The PIN only ever comes from
+    `KLUIS_PKCS11__PIN`: a settings file that names one is refused."""
+
+    module: str = "/usr/lib/softhsm/libsofthsm2.so"
+    token_label: str = "kluis"  # noqa: S105 - a label, not a secret
+    pin: str = ""
+    # Keys are `{label_prefix}-master-k1`, `-index`, `-root`: several platforms can share a token.
+    label_prefix: str = "kluis"
+
+    def __repr__(self) -> str:  # the PIN stays out of tracebacks and logged settings
+        return (
+            f"Pkcs11Settings(module={self.module!r}, token_label={self.token_label!r}, "
+            f"pin={'<set>' if self.pin else '<empty>'}, label_prefix={self.label_prefix!r})"
+        )
+
+
 class Settings(msgspec.Struct, kw_only=True):
     env: Environment = "development"
     host: str = "127.0.0.1"
@@ -149,9 +166,10 @@ class Settings(msgspec.Struct, kw_only=True):
     public_url: str = ""
     database_url: str = "sqlite+aiosqlite:///var/kluis.db"
     data_dir: str = "var"
-    key_provider: Literal["local-file"] = "local-file"
+    key_provider: Literal["local-file", "pkcs11"] = "local-file"
     key_file: str = "var/keys.json"
     allow_local_key_file: bool = False
+    pkcs11: Pkcs11Settings = msgspec.field(default_factory=Pkcs11Settings)
     languages: list[str] = msgspec.field(default_factory=lambda: ["nl", "fr", "en", "de"])
     default_language: str = "nl"
     # The time zone of the citizens' pages and exports (the API speaks UTC).
@@ -227,6 +245,8 @@ class Settings(msgspec.Struct, kw_only=True):
             raise ConfigurationError("vault: need 1 <= fragments_needed <= fragments_total")
         if len(vault.locations) != vault.fragments_total:
             raise ConfigurationError("vault: one location per fragment (fragments_total)")
+        if self.key_provider == "pkcs11" and not (self.pkcs11.pin and self.pkcs11.token_label):
+            raise ConfigurationError("pkcs11: give token_label, and the PIN as KLUIS_PKCS11__PIN")
         mail = self.mail
         if mail.mailer == "smtp" and not (mail.smtp_host and mail.from_address):
             raise ConfigurationError("mail: the smtp mailer needs smtp_host and from_address")
@@ -278,6 +298,8 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Se
     if not file.exists():
         raise ConfigurationError(f"no settings file for KLUIS_ENV={env!r} ({file})")
     data = tomllib.loads(file.read_text())
+    if "pin" in data.get("pkcs11", {}):
+        raise ConfigurationError(f"{file}: the PKCS#11 PIN belongs in KLUIS_PKCS11__PIN only")
     data = _merge(data, _from_environ(environ))
     data = _merge(data, overrides)
     data["env"] = env

@@ -105,3 +105,31 @@ def test_unknown_environment_is_refused():
 def test_invalid_value_is_refused():
     with pytest.raises(ConfigurationError, match="invalid settings"):
         load_settings({"KLUIS_ENV": "development", "KLUIS_PORT": "eighty"})
+
+
+PKCS11 = {"KLUIS_KEY_PROVIDER": "pkcs11", "KLUIS_PKCS11__PIN": "from-the-environment"}
+
+
+def test_production_takes_the_pkcs11_key_provider_without_the_local_file():
+    settings = load_settings({**PRODUCTION, **PKCS11, "KLUIS_ALLOW_LOCAL_KEY_FILE": "false"})
+    assert settings.key_provider == "pkcs11"
+    assert settings.pkcs11.module == "/usr/lib/softhsm/libsofthsm2.so"
+    assert settings.pkcs11.pin == "from-the-environment"
+
+
+def test_pkcs11_needs_its_pin():
+    with pytest.raises(ConfigurationError, match="KLUIS_PKCS11__PIN"):
+        load_settings({**PRODUCTION, "KLUIS_KEY_PROVIDER": "pkcs11"})
+
+
+def test_a_pkcs11_pin_in_a_settings_file_is_refused(tmp_path, monkeypatch):
+    (tmp_path / "test.toml").write_text('key_provider = "pkcs11"\n[pkcs11]\npin = "1234"\n')
+    monkeypatch.setattr("kluis.settings.CONFIG_DIR", tmp_path)
+    with pytest.raises(ConfigurationError, match="KLUIS_PKCS11__PIN only"):
+        load_settings({"KLUIS_ENV": "test", "KLUIS_PKCS11__PIN": "1234"})
+
+
+def test_the_pkcs11_pin_is_not_in_the_settings_repr():
+    settings = load_settings({**PRODUCTION, **PKCS11})
+    assert "from-the-environment" not in repr(settings)
+    assert "pin=<set>" in repr(settings)

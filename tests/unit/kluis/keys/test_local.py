@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -45,3 +46,22 @@ def test_blind_index_is_keyed_and_stable(tmp_path):
     assert one.blind_index("nrn", "85073003328") == one.blind_index("nrn", "85073003328")
     assert one.blind_index("nrn", "85073003328") != other.blind_index("nrn", "85073003328")
     assert one.blind_index("nrn", "85073003328") != one.blind_index("email", "85073003328")
+
+
+def test_rotation_rewrites_the_file_privately_and_keeps_the_old_keys(tmp_path):
+    path = tmp_path / "keys.json"
+    keys = LocalKeyFile(path)
+    before = json.loads(path.read_text())
+
+    assert keys.rotate().key_id == "k2"
+
+    after = json.loads(path.read_text())
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert after["current"] == "k2"
+    assert after["master_keys"]["k1"] == before["master_keys"]["k1"]
+    assert after["master_keys"]["k2"] not in before["master_keys"].values()
+    assert (after["index_key"], after["root_secret"]) == (
+        before["index_key"],
+        before["root_secret"],
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keys.json"]  # no temporary left
