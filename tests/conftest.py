@@ -25,6 +25,7 @@ from kluis import db as database
 from kluis.app import Platform, build_platform, create_app
 from kluis.settings import Settings, load_settings
 from tests.support.net import free_port
+from tests.support.redis import RedisServer
 from vault.local_clamd import LocalClamd, clamd_binary
 
 
@@ -53,6 +54,15 @@ def clamd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalClamd]:
     daemon.start()
     yield daemon
     daemon.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Redis on a free loopback port, for this run only (`make test` installs it)."""
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server.url()
+    server.stop()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
