@@ -13,6 +13,7 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 [ -x /usr/sbin/clamd ] || need+=(clamav-daemon)
 [ -d /usr/share/clamav-testfiles ] || need+=(clamav-testfiles)
 [ -f /usr/lib/softhsm/libsofthsm2.so ] || need+=(softhsm2)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing system packages: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

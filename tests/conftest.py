@@ -25,6 +25,7 @@ from kluis import db as database
 from kluis.app import Platform, build_platform, create_app
 from kluis.settings import Settings, load_settings
 from tests.support.net import free_port
+from tests.support.redis import RedisServer
 from tests.support.softhsm import SoftHsm, softhsm_token
 from vault.local_clamd import LocalClamd, clamd_binary
 
@@ -60,6 +61,15 @@ def clamd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalClamd]:
 def softhsm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SoftHsm]:
     """A real SoftHSM2 token (`make test` installs Debian's softhsm2)."""
     yield from softhsm_token(tmp_path_factory.mktemp("softhsm"))
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Redis on a free loopback port, for this run only (`make test` installs it)."""
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server.url()
+    server.stop()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

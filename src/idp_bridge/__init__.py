@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
+
+from redis.asyncio import Redis
 
 from idp_bridge.domain import LoginRefused, NationalNumber, loa_at_least, make_nrn, parse_nrn
 from idp_bridge.interfaces import IdentityProvider, VerifiedIdentity
@@ -20,6 +23,8 @@ from idp_bridge.services import (
     nrn_index,
     seal_nrn,
 )
+from idp_bridge.services.session_cache import SessionCache
+from idp_bridge.services.sessions import TOUCH_INTERVAL
 from kluis.hooks import Hooks
 from kluis.keys import KeyProvider
 from kluis.settings import Settings
@@ -49,11 +54,17 @@ def build_identity(
     providers: dict[str, IdentityProvider] | None = None,
     *,
     tasks: Tasks | None = None,
+    redis: Redis | None = None,
 ) -> Identity:
     providers = build_providers(settings) if providers is None else providers
     rp_keys = RelyingPartyKeys(keys)
     people = People(settings, keys, hooks)
-    sessions = Sessions(settings, keys, providers, hooks, rp_keys)
+    cache = (
+        SessionCache(redis, timedelta(minutes=settings.session.idle_minutes), TOUCH_INTERVAL)
+        if redis is not None
+        else None
+    )
+    sessions = Sessions(settings, keys, providers, hooks, rp_keys, cache)
     broker = IdentityBroker(settings, providers, people, sessions, rp_keys)
     emails = EmailAddresses(settings, keys, tasks or Tasks(settings))
     return Identity(people=people, sessions=sessions, broker=broker, rp_keys=rp_keys, emails=emails)

@@ -13,6 +13,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from acts import NotaryRegister, OfficeAccess, OfficeVault, Seals
@@ -49,6 +50,7 @@ from kluis.demo import load_demo
 from kluis.hooks import Hooks
 from kluis.keys import KeyProvider, key_provider_from
 from kluis.mail import DevelopmentOutbox, outbox_path
+from kluis.redis_client import redis_from
 from kluis.settings import Settings, get_settings
 from kluis.tasks import Tasks
 from kluis.web import (
@@ -61,6 +63,7 @@ from kluis.web import (
 )
 from kluis.web.i18n import language_middleware
 from kluis.web.outbox import DevOutboxController
+from kluis.web.ratelimit import RateLimiter
 from succession import Succession, build_succession
 from succession.pages import ChoicePages, DeskPages, EstatePages, InheritancePages
 from succession.routes import SuccessionController
@@ -125,6 +128,8 @@ class Platform:
     office_clients: OfficeClients
     succession: Succession
     dev_idp: DevIdentityProvider | None
+    # The Redis every server process shares (rate limits, session cache); None without one.
+    redis: Redis | None = None
 
 
 def build_platform(settings: Settings) -> Platform:
@@ -139,7 +144,8 @@ def build_platform(settings: Settings) -> Platform:
         office_lookup=register.office_name,
     )
     tasks = Tasks(settings)
-    identity = build_identity(settings, keys, hooks, tasks=tasks)
+    redis = redis_from(settings)
+    identity = build_identity(settings, keys, hooks, tasks=tasks, redis=redis)
     dev_idp = (
         DevIdentityProvider(settings, load_demo(settings.path(settings.demo_file)))
         if settings.dev_idp
@@ -179,6 +185,7 @@ def build_platform(settings: Settings) -> Platform:
             settings, keys, hooks, identity, documents, shares, notifications
         ),
         dev_idp=dev_idp,
+        redis=redis,
     )
 
 
@@ -201,6 +208,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await platform.identity.rp_keys.ensure(db)
 
     csrf = csrf_config(settings, platform.keys)
+    rate_limiter = RateLimiter.from_settings(settings.rate_limits, platform.redis)
+
+    async def close_redis() -> None:
+        if platform.redis is not None:
+            await platform.redis.aclose()
+
     handlers: list[Any] = [
         AuthController,
         MeController,
@@ -281,6 +294,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DefineMiddleware(identity_middleware),
             # An office's software: a bearer token instead of a session cookie.
             DefineMiddleware(office_software_middleware),
+            # Logins per address; the API per session or client (found by the two above).
+            DefineMiddleware(rate_limiter.middleware),
             # Innermost: CSRF for cookie-authenticated requests (not for bearer-token ones).
             csrf_middleware(settings, csrf),
         ],
@@ -288,7 +303,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
         openapi_config=OpenAPIConfig(title="Kluis", version="1", path="/schema"),
         on_startup=[ensure_relying_party_keys],
-        on_shutdown=[platform.documents.engine.close],
+        on_shutdown=[platform.documents.engine.close, close_redis],
         state=State(
             {
                 "settings": settings,

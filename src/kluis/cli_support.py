@@ -39,5 +39,7 @@ def run_on_platform(work: Callable[[Any], Awaitable[T]]) -> T:
         finally:
             await platform.documents.engine.close()
             await platform.engine.dispose()
+            if platform.redis is not None:
+                await platform.redis.aclose()
 
     return asyncio.run(main())

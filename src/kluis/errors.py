@@ -70,3 +70,15 @@ class Unavailable(AppError):
     status = 503
     default_type = "unavailable"
     default_message = N_("A service we depend on is unavailable. Please try again later.")
+
+
+class RateLimited(AppError):
+    """Too many requests in the window; `Retry-After` says when the next one is taken."""
+
+    status = 429
+    default_type = "rate-limited"
+    default_message = N_("Too many requests. Please wait %(seconds)s s and try again.")
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(params={"seconds": retry_after})
+        self.headers = {"retry-after": str(retry_after)}

@@ -7,6 +7,7 @@ environment with a double underscore: `KLUIS_SESSION__IDLE_MINUTES=5`,
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from functools import cache
@@ -111,6 +112,24 @@ class TaskSettings(msgspec.Struct, kw_only=True):
     sweep_seconds: float = 300.0
 
 
+class RateLimitSettings(msgspec.Struct, kw_only=True):
+    """Requests per window: login starts and callbacks per client address; the API per
+    session, per office-software client, else per address (docs/redis.md)."""
+
+    login_requests: int = 20
+    api_requests: int = 600
+    window_seconds: int = 60
+    # The reverse proxies whose X-Forwarded-For is believed (addresses or networks, e.g.
+    # "10.0.0.0/24"); empty means the connection's own address is the client's.
+    trusted_proxies: list[str] = msgspec.field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if min(self.login_requests, self.api_requests, self.window_seconds) < 1:
+            raise ValueError("rate limits and their window must be at least 1")
+        for proxy in self.trusted_proxies:
+            ipaddress.ip_network(proxy, strict=False)  # a ValueError names the bad one
+
+
 class ProviderSettings(msgspec.Struct, kw_only=True):
     """An OpenID Connect provider, configured entirely here (see config/README.md)."""
 
@@ -181,6 +200,7 @@ class Settings(msgspec.Struct, kw_only=True):
     tasks: TaskSettings = msgspec.field(default_factory=TaskSettings)
     # Redis for what every server process must share: rate limits and sessions.
     redis_url: str = ""
+    rate_limits: RateLimitSettings = msgspec.field(default_factory=RateLimitSettings)
     dev_idp: bool = False
     demo_file: str = "config/demo.toml"
     log_level: str = "INFO"

@@ -29,6 +29,8 @@ async def sweep(settings: Settings, as_of: datetime) -> Any:
     finally:
         await platform.documents.engine.close()
         await platform.engine.dispose()
+        if platform.redis is not None:
+            await platform.redis.aclose()
 
 
 def worker_app(settings: Settings) -> Celery:

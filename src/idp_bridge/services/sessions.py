@@ -1,4 +1,9 @@
-"""Server-side sessions: open at login, load per request, end at logout or by the provider."""
+"""Server-side sessions: open at login, load per request, end at logout or by the provider.
+
+The rows are the record. With a session cache (Redis, `session_cache`), a request reads
+its session from the cache and costs no session query, and every ending writes the
+cache's tombstones before its commit (the module's docstring says why).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,6 +22,7 @@ from idp_bridge.domain import LoginRefused, loa_at_least
 from idp_bridge.interfaces import IdentityProvider, VerifiedIdentity
 from idp_bridge.models import Person, SeenLogoutToken, WebSession
 from idp_bridge.rp_keys import RelyingPartyKeys
+from idp_bridge.services.session_cache import Cached, Ended, SessionCache
 from kluis import audit
 from kluis.audit import Actor
 from kluis.errors import Invalid, NotFound
@@ -27,6 +33,8 @@ from kluis.settings import Settings
 # last_seen_at is written at most this often, not on every request.
 TOUCH_INTERVAL = timedelta(seconds=60)
 ID_TOKEN_AAD = b"session.id_token"
+# Sessions opened in a database session's transaction, for `Sessions.share` after its commit.
+_OPENED = "idp_bridge.sessions.opened"
 
 
 def token_hash(token: str) -> str:
@@ -35,8 +43,23 @@ def token_hash(token: str) -> str:
 
 
 @dataclass(frozen=True)
+class SessionRecord:
+    """What a request knows of its session, the same whether read from the row or the cache."""
+
+    id: uuid.UUID
+    person_id: uuid.UUID
+    provider: str
+    loa: str
+    expires_at: datetime
+
+    @classmethod
+    def of(cls, row: WebSession) -> SessionRecord:
+        return cls(row.id, row.person_id, row.provider, row.loa, row.expires_at)
+
+
+@dataclass(frozen=True)
 class CurrentSession:
-    session: WebSession
+    session: SessionRecord
     person: Person
     roles: tuple[Role, ...]
 
@@ -53,65 +76,168 @@ class Sessions:
         providers: Mapping[str, IdentityProvider],
         hooks: Hooks,
         rp_keys: RelyingPartyKeys,
+        cache: SessionCache | None = None,
     ) -> None:
         self.settings = settings
         self.keys = keys
         self.providers = providers
         self.hooks = hooks
         self.rp_keys = rp_keys
+        self.cache = cache
+        self.idle = timedelta(minutes=settings.session.idle_minutes)
 
     def open(
         self, db: AsyncSession, person: Person, identity: VerifiedIdentity, ip: str | None
     ) -> str:
-        """A new session for a verified login (in the caller's transaction). Returns the token."""
+        """A new session for a verified login (in the caller's transaction). Returns the token.
+
+        Once the caller has committed, `share` puts it in the session cache."""
         token = secrets.token_urlsafe(32)
         now = datetime.now(UTC)
-        db.add(
-            WebSession(
-                token_hash=token_hash(token),
-                person_id=person.id,
-                provider=identity.provider,
-                provider_subject=identity.subject,
-                provider_sid=identity.sid,
-                loa=identity.loa,
-                id_token_sealed=self.keys.seal(identity.id_token.encode(), ID_TOKEN_AAD)
-                if identity.id_token
-                else None,
-                created_at=now,
-                last_seen_at=now,
-                expires_at=now + timedelta(hours=self.settings.session.absolute_hours),
-                ip=ip,
-            )
+        session = WebSession(
+            token_hash=token_hash(token),
+            person_id=person.id,
+            provider=identity.provider,
+            provider_subject=identity.subject,
+            provider_sid=identity.sid,
+            loa=identity.loa,
+            id_token_sealed=self.keys.seal(identity.id_token.encode(), ID_TOKEN_AAD)
+            if identity.id_token
+            else None,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + timedelta(hours=self.settings.session.absolute_hours),
+            ip=ip,
         )
+        db.add(session)
+        db.info.setdefault(_OPENED, {})[session.token_hash] = session
         return token
+
+    async def share(self, db: AsyncSession, token: str) -> None:
+        """After the commit that opened it: the session in the cache, so that even the first
+        request after the login costs no session query. Never before the commit: the cache
+        must not know a session the record does not."""
+        session = db.info.get(_OPENED, {}).pop(token_hash(token), None)
+        if self.cache is None or session is None:
+            return
+        await self.cache.put(
+            session.token_hash,
+            session_id=session.id,
+            person_id=session.person_id,
+            provider=session.provider,
+            loa=session.loa,
+            expires_at=session.expires_at,
+            now=datetime.now(UTC),
+            written=session.last_seen_at,
+        )
 
     async def load(self, db: AsyncSession, token: str | None) -> CurrentSession | None:
         if not token:
             return None
+        digest, now = token_hash(token), datetime.now(UTC)
+        if self.cache is None:
+            found = await self._load_row(db, digest, now)
+            return found[0] if found else None
+        cached = await self.cache.touch(digest, now)
+        if isinstance(cached, Cached):
+            return await self._from_cache(db, digest, cached, now)
+        if isinstance(cached, Ended):
+            if cached.session_id is not None:  # it ran out at this request: the row says so
+                await db.execute(
+                    update(WebSession)
+                    .where(WebSession.id == cached.session_id, WebSession.ended_at.is_(None))
+                    .values(ended_at=now, end_reason=cached.reason)
+                )
+                await db.commit()
+            return None
+        found = await self._load_row(db, digest, now)
+        if found is None:
+            return None
+        current, written = found
+        stored = await self.cache.put(
+            digest,
+            session_id=current.session.id,
+            person_id=current.person.id,
+            provider=current.session.provider,
+            loa=current.session.loa,
+            expires_at=current.session.expires_at,
+            now=now,
+            written=written,
+        )
+        # A tombstone: the session ended while this request read its row.
+        return current if stored else None
+
+    async def _load_row(
+        self, db: AsyncSession, digest: str, now: datetime
+    ) -> tuple[CurrentSession, datetime] | None:
+        """The session from its row (and when the row was last marked seen)."""
         row = (
             await db.execute(
                 select(WebSession, Person)
                 .join(Person, Person.id == WebSession.person_id)
-                .where(WebSession.token_hash == token_hash(token), WebSession.ended_at.is_(None))
+                .where(WebSession.token_hash == digest, WebSession.ended_at.is_(None))
             )
         ).one_or_none()
         if row is None:
             return None
         session, person = row
-        now = datetime.now(UTC)
-        idle = timedelta(minutes=self.settings.session.idle_minutes)
-        if now >= session.expires_at or now - session.last_seen_at >= idle:
+        if now >= session.expires_at or now - session.last_seen_at >= self.idle:
             session.ended_at = now
             session.end_reason = "expired" if now >= session.expires_at else "idle"
+            await self._forget([session], session.end_reason)
             await db.commit()
             return None
         if now - session.last_seen_at >= TOUCH_INTERVAL:
             session.last_seen_at = now
             await db.commit()
+        return await self._current(db, SessionRecord.of(session), person), session.last_seen_at
+
+    async def _from_cache(
+        self, db: AsyncSession, digest: str, cached: Cached, now: datetime
+    ) -> CurrentSession | None:
+        """A live session from the cache: the person is read (by key; a person changes, and
+        handlers work on that row), the session row only every TOUCH_INTERVAL."""
+        person = await db.get(Person, cached.person_id)
+        if person is None:  # erased with its rows
+            await self._forget_digest(digest, cached.expires_at, "person-erased")
+            return None
+        if cached.write_due:
+            written = await db.execute(
+                update(WebSession)
+                .where(WebSession.id == cached.id, WebSession.ended_at.is_(None))
+                .values(last_seen_at=now)
+            )
+            await db.commit()
+            if written.rowcount == 0:  # type: ignore[attr-defined]
+                # Ended on the row without the cache knowing (not by this code): refuse it
+                # from now on, everywhere.
+                await self._forget_digest(digest, cached.expires_at, "ended")
+                return None
+        record = SessionRecord(
+            cached.id, cached.person_id, cached.provider, cached.loa, cached.expires_at
+        )
+        return await self._current(db, record, person)
+
+    async def _current(
+        self, db: AsyncSession, record: SessionRecord, person: Person
+    ) -> CurrentSession:
+        # Roles come from the registers at every request and are never cached: a notary
+        # removed from an office loses its access at the next request, in every process.
+        # It is one indexed query, and only for high-assurance sessions (the registers grant
+        # roles on high assurance only).
         roles: list[Role] = []
-        if loa_at_least(session.loa, "high"):  # registers grant roles on high assurance only
+        if loa_at_least(record.loa, "high"):
             roles = await self.hooks.roles_for(db, person.nrn_index)
-        return CurrentSession(session=session, person=person, roles=tuple(roles))
+        return CurrentSession(session=record, person=person, roles=tuple(roles))
+
+    async def _forget(self, sessions: list[WebSession], reason: str) -> None:
+        """Refuse these sessions in every process, from now on: before the commit."""
+        if self.cache is not None:
+            await self.cache.end([(s.token_hash, s.expires_at) for s in sessions], reason)
+
+    async def _forget_digest(self, digest: str, expires_at: datetime, reason: str) -> None:
+        if self.cache is not None:
+            await self.cache.end([(digest, expires_at)], reason)
 
     async def end(
         self, db: AsyncSession, current: CurrentSession, actor: Actor
@@ -128,6 +254,7 @@ class Sessions:
             actor=actor,
             detail={"reason": "logout", "provider": session.provider},
         )
+        await self._forget([session], "logout")
         await db.commit()
         return session
 
@@ -151,6 +278,9 @@ class Sessions:
                 actor=actor,
                 detail={"reason": reason, "provider": session.provider},
             )
+        # Refused everywhere from now on, though the caller commits: if it rolls back, these
+        # sessions stay refused (a needless logout), never the other way round.
+        await self._forget(list(sessions), reason)
         return len(sessions)
 
     async def logout(self, db: AsyncSession, current: CurrentSession, actor: Actor) -> str | None:
@@ -224,5 +354,6 @@ class Sessions:
                 actor=actor,
                 detail={"reason": "provider-logout", "provider": provider_name},
             )
+        await self._forget(list(sessions), "provider-logout")
         await db.commit()
         return len(sessions)

@@ -34,22 +34,35 @@ def wants_json(request: Request) -> bool:
 
 
 def render_problem(
-    request: Request, status: int, type_: str, title: str, detail: str | None = None
+    request: Request,
+    status: int,
+    type_: str,
+    title: str,
+    detail: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     if wants_json(request):
         body = {"type": type_, "title": title, "status": status, "detail": detail or title}
-        return Response(content=body, status_code=status, media_type="application/problem+json")
+        return Response(
+            content=body,
+            status_code=status,
+            media_type="application/problem+json",
+            headers=headers,
+        )
     return Template(
         template_name="error.html",
         context={"status": status, "type": type_, "title": title, "detail": detail},
         status_code=status,
         media_type=MediaType.HTML,
+        headers=headers,
     )
 
 
 def handle_app_error(request: Request, exc: AppError) -> Response:
     message = gettext(exc.message, **exc.params)
-    return render_problem(request, exc.status, exc.type, message)
+    # Some refusals tell the client more in a header (a 429's Retry-After).
+    headers = getattr(exc, "headers", None)
+    return render_problem(request, exc.status, exc.type, message, headers=headers)
 
 
 def handle_http_exception(request: Request, exc: HTTPException) -> Response:

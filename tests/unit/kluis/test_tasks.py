@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import msgspec
 import pytest
+import redis
 from sqlalchemy import text
 
 from kluis.mail import Email
@@ -124,3 +125,45 @@ def test_mail_refused_for_good_is_not_retried(worker, smtp):
     smtp.wait_for(1)
     time.sleep(0.6)  # retries come after 0.1 s, 0.2 s, 0.4 s: none may come
     assert smtp.recipients_tried.count("nobody@example.test") == 1
+
+
+# -- the production broker: Redis ----------------------------------------------------------
+
+BROKER_DB = 3  # a Redis database of this module's own
+
+
+@pytest.fixture
+def on_redis(own_broker, redis_url, smtp) -> Iterator[tuple[Settings, redis.Redis]]:
+    """Settings whose broker is the test Redis (and whose mailer is `smtp`)."""
+    url = redis_url.rsplit("/", 1)[0] + f"/{BROKER_DB}"
+    store = redis.Redis.from_url(url)
+    store.flushdb()
+    tasks = msgspec.structs.replace(own_broker.tasks, broker_url=url)
+    yield sending_to(msgspec.structs.replace(own_broker, tasks=tasks), smtp), store
+    store.close()
+
+
+async def test_mail_queued_on_redis_is_sent_by_a_worker(db, on_redis, smtp):
+    settings, store = on_redis
+    tasks = Tasks(settings)
+    await db.execute(text("SELECT 1"))
+    tasks.send_mail(db, EMAIL)
+    await db.commit()
+    assert store.llen("kluis") == 1  # in Redis, waiting for a worker
+    assert queued(settings) == 0  # nothing on the embedded broker
+
+    with running_worker(settings):
+        received = smtp.wait_for(1)[0]
+
+    assert (received["To"], received["Subject"]) == (EMAIL.to, EMAIL.subject)
+    assert store.llen("kluis") == 0
+
+
+def test_a_worker_on_redis_retries_while_the_smtp_server_is_down(on_redis, smtp):
+    settings, _ = on_redis
+    smtp.stop()
+    with running_worker(settings), Deferrals().watching() as deferrals:
+        enqueue(settings, EMAIL)
+        assert deferrals.seen.wait(10), "the worker never tried"
+        smtp.start()
+        assert smtp.wait_for(1)[0]["Subject"] == EMAIL.subject

@@ -1,0 +1,36 @@
+"""The Redis every server process shares: rate-limit counters and the session cache.
+
+One client per process, made from `redis_url` (docs/redis.md). Its connections are opened
+on first use, in the event loop of the server that uses them. A Redis that is away makes
+each call fail within about a second, never hang: the callers then refuse with a 503
+(fail closed), they never fall back to what one process alone knows.
+"""
+
+from __future__ import annotations
+
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+
+from kluis.settings import Settings
+
+# What a Redis that is away, slow or refusing raises through the client.
+STORE_ERRORS: tuple[type[BaseException], ...] = (RedisError, OSError, TimeoutError)
+# Every key of ours starts with this, so a Redis shared with other software stays readable.
+PREFIX = "kluis:"
+
+
+def redis_from(settings: Settings) -> Redis | None:
+    """The shared Redis of `settings`, or None where there is none (development, tests)."""
+    if not settings.redis_url:
+        return None
+    return Redis.from_url(
+        settings.redis_url,
+        socket_connect_timeout=1.0,
+        socket_timeout=1.0,
+        # One immediate retry: a pooled connection that broke when Redis restarted is
+        # replaced; a Redis that stays away is reported at once.
+        retry=Retry(NoBackoff(), 1),
+        health_check_interval=30,
+    )
