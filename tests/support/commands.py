@@ -13,27 +13,40 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import httpx
+import msgspec
 
 from kluis.settings import Settings
 from tests.support.net import free_port
 
 
 def command_env(settings: Settings, **extra: str) -> dict[str, str]:
-    """The environment that gives a `kluis` process the same database, keys, data folder
-    (and with it the task broker), scanner and storage locations as `settings`."""
-    return {
+    """The environment that gives a `kluis` process the same database, keys, data folder,
+    Redis, task broker, scanner and storage locations as `settings`."""
+    vault = settings.vault
+    env = {
         **os.environ,
         "KLUIS_ENV": "test",
         "KLUIS_PORT": str(settings.port),
         "KLUIS_DATABASE_URL": settings.database_url,
+        "KLUIS_KEY_PROVIDER": settings.key_provider,
         "KLUIS_KEY_FILE": settings.key_file,
         "KLUIS_DATA_DIR": settings.data_dir,
-        "KLUIS_VAULT__CLAMD_URL": settings.vault.clamd_url,
-        "KLUIS_VAULT__LOCATIONS": json.dumps(
-            [{"path": location.path} for location in settings.vault.locations]
-        ),
-        **extra,
+        "KLUIS_REDIS_URL": settings.redis_url,
+        "KLUIS_TASKS__BROKER_URL": settings.tasks.broker_url,
+        "KLUIS_VAULT__CLAMD_URL": vault.clamd_url,
+        "KLUIS_VAULT__FRAGMENTS_NEEDED": str(vault.fragments_needed),
+        "KLUIS_VAULT__FRAGMENTS_TOTAL": str(vault.fragments_total),
+        "KLUIS_VAULT__LOCATIONS": json.dumps(msgspec.to_builtins(vault.locations)),
     }
+    if settings.key_provider == "pkcs11":
+        pkcs11 = settings.pkcs11
+        env |= {
+            "KLUIS_PKCS11__MODULE": pkcs11.module,
+            "KLUIS_PKCS11__TOKEN_LABEL": pkcs11.token_label,
+            "KLUIS_PKCS11__LABEL_PREFIX": pkcs11.label_prefix,
+            "KLUIS_PKCS11__PIN": pkcs11.pin,
+        }
+    return env | extra
 
 
 @dataclass
