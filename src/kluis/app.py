@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ctypes
 import importlib
-import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +48,7 @@ from kluis import db as database
 from kluis.demo import load_demo
 from kluis.hooks import Hooks
 from kluis.keys import KeyProvider, key_provider_from
+from kluis.logs import configure_logging
 from kluis.mail import DevelopmentOutbox, outbox_path
 from kluis.redis_client import redis_from
 from kluis.settings import Settings, get_settings
@@ -61,7 +61,9 @@ from kluis.web import (
     static_files,
     template_config,
 )
+from kluis.web.health import health_handlers
 from kluis.web.i18n import language_middleware
+from kluis.web.observe import metrics_endpoint, observed
 from kluis.web.outbox import DevOutboxController
 from kluis.web.ratelimit import RateLimiter
 from succession import Succession, build_succession
@@ -198,9 +200,7 @@ def _template_dirs() -> list[Any]:
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     tune_malloc()
-    logging.basicConfig(level=settings.log_level)
-    # httpx logs every URL it calls at INFO; provider URLs may carry a login hint.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    configure_logging(settings)
     platform = build_platform(settings)
 
     async def ensure_relying_party_keys() -> None:
@@ -251,6 +251,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         EstatePages,
         jwks,
         static_files(),
+        # Operations: liveness, readiness, Prometheus.
+        *health_handlers,
+        metrics_endpoint,
     ]
     if platform.dev_idp is not None:
         handlers.append(DevIdentityProviderController)
@@ -261,7 +264,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     def constant(value: Any) -> Provide:
         return Provide(lambda: value, sync_to_thread=False)
 
-    return Litestar(
+    app = Litestar(
         route_handlers=handlers,
         plugins=[database.sqlalchemy_plugin(platform.engine)],
         dependencies={
@@ -302,6 +305,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         template_config=template_config(settings, _template_dirs()),
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
         openapi_config=OpenAPIConfig(title="Kluis", version="1", path="/schema"),
+        logging_config=None,  # configure_logging did it: no second root handler
         on_startup=[ensure_relying_party_keys],
         on_shutdown=[platform.documents.engine.close, close_redis],
         state=State(
@@ -316,3 +320,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         debug=False,
     )
+    # Outermost: request ids, the access log and HTTP metrics, for every request.
+    app.asgi_handler = observed(app.asgi_handler)
+    return app

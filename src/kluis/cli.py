@@ -20,6 +20,7 @@ from kluis.cli_support import OPERATOR
 from kluis.cli_support import run_on_platform as _run
 from kluis.cli_support import settings_or_fail as _settings
 from kluis.errors import AppError
+from kluis.logs import granian_log_config
 from kluis.settings import Settings
 
 
@@ -117,6 +118,7 @@ def serve(workers: int) -> None:
     from granian.constants import Interfaces
 
     settings = _settings()
+    _metrics_shared_by_processes(settings)  # before anything imports prometheus_client
     _ensure_relying_party_keys()  # once, before several workers could race to create them
     Granian(
         "kluis.app:create_app",
@@ -129,7 +131,26 @@ def serve(workers: int) -> None:
         log_level=settings.log_level.lower(),  # type: ignore[arg-type]
         # Off: it would write request URLs, and a `login_hint` may carry an NRN.
         log_access=False,
+        log_dictconfig=granian_log_config(),  # granian's lines through our handler
     ).serve()
+
+
+def _metrics_shared_by_processes(settings: Settings) -> None:
+    """prometheus_client's multiprocess mode: each server process keeps its counts in files
+    in `PROMETHEUS_MULTIPROC_DIR` (the operator's, or `{data_dir}/metrics`), which
+    `/metrics` adds up. The files of an earlier run are removed: counters start at zero
+    when the server starts, as Prometheus expects of a restarted target."""
+    import os
+    from pathlib import Path
+
+    folder = Path(
+        os.environ.setdefault(
+            "PROMETHEUS_MULTIPROC_DIR", str(settings.path(settings.data_dir) / "metrics")
+        )
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.db"):
+        old.unlink()
 
 
 @main.command(context_settings={"ignore_unknown_options": True})

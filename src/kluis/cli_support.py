@@ -12,6 +12,7 @@ import click
 
 from kluis.audit import Actor
 from kluis.errors import AppError, ConfigurationError
+from kluis.logs import configure_logging
 from kluis.settings import Settings, get_settings
 from kluis.text import N_
 
@@ -20,10 +21,13 @@ OPERATOR = Actor(label=N_("operator (command line)"))
 
 
 def settings_or_fail() -> Settings:
+    """The settings, with logging configured from them."""
     try:
-        return get_settings()
+        settings = get_settings()
     except ConfigurationError as exc:
         raise click.ClickException(str(exc)) from exc
+    configure_logging(settings)
+    return settings
 
 
 def run_on_platform(work: Callable[[Any], Awaitable[T]]) -> T:

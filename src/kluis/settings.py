@@ -130,6 +130,16 @@ class RateLimitSettings(msgspec.Struct, kw_only=True):
             ipaddress.ip_network(proxy, strict=False)  # a ValueError names the bad one
 
 
+class OpsSettings(msgspec.Struct, kw_only=True):
+    """Health, metrics and logs for the people who run the platform (config/README.md)."""
+
+    # The bearer token Prometheus sends to `/metrics` (from the environment). Without one,
+    # `/metrics` answers only outside production.
+    metrics_token: str = ""
+    # How long each readiness check (database, Redis, clamd, a location) may take.
+    check_timeout_seconds: float = 2.0
+
+
 class ProviderSettings(msgspec.Struct, kw_only=True):
     """An OpenID Connect provider, configured entirely here (see config/README.md)."""
 
@@ -204,6 +214,8 @@ class Settings(msgspec.Struct, kw_only=True):
     dev_idp: bool = False
     demo_file: str = "config/demo.toml"
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    ops: OpsSettings = msgspec.field(default_factory=OpsSettings)
 
     @property
     def base_url(self) -> str:

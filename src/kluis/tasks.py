@@ -14,6 +14,7 @@ logged: there is no outbox table yet to keep such messages.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import uuid
@@ -232,6 +233,44 @@ class Tasks:
             SEND_MAIL, kwargs={"to": email.to, "subject": email.subject, "body": email.body}
         )
         after_commit(db, signature)
+
+
+# kombu's Redis transport keeps a queue as one list per priority step (0, 3, 6, 9); the
+# higher steps are the queue's name, its separator and the step.
+_REDIS_PRIORITY_LISTS = ("", "\x06\x163", "\x06\x166", "\x06\x169")
+
+
+def redis_broker(settings: Settings) -> bool:
+    return settings.tasks.broker_url.startswith(("redis://", "rediss://"))
+
+
+async def queue_depth(settings: Settings) -> int:
+    """How many tasks wait in the queue now: the Redis lists' lengths, or the embedded
+    broker's message files."""
+    timeout = settings.ops.check_timeout_seconds
+    if redis_broker(settings):
+        import redis.asyncio
+
+        client = redis.asyncio.from_url(
+            settings.tasks.broker_url, socket_timeout=timeout, socket_connect_timeout=timeout
+        )
+        try:
+            lengths = await asyncio.wait_for(
+                asyncio.gather(*(client.llen(QUEUE + p) for p in _REDIS_PRIORITY_LISTS)), timeout
+            )
+        finally:
+            await client.aclose()
+        return sum(lengths)
+    if not embedded_broker(settings):
+        raise LookupError("the queue depth of this broker is not known")
+    folder = broker_folder(settings) / "queue"
+    suffix = f".{QUEUE}.msg"
+
+    def count() -> int:
+        with os.scandir(folder) as entries:
+            return sum(1 for entry in entries if entry.name.endswith(suffix))
+
+    return await asyncio.to_thread(count)
 
 
 def worker_arguments(settings: Settings) -> list[str]:

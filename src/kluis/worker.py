@@ -11,8 +11,9 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
-from celery import Celery
+from celery import Celery, signals
 
+from kluis.logs import configure_logging
 from kluis.settings import Settings
 from kluis.tasks import celery_app
 
@@ -33,7 +34,17 @@ async def sweep(settings: Settings, as_of: datetime) -> Any:
             await platform.redis.aclose()
 
 
+def _logging_as_configured(settings: Settings) -> None:
+    # Celery leaves logging alone when someone answers its `setup_logging` signal: the
+    # worker and beat then log as the server does (format, request ids, no NRN).
+    def configure(**_: Any) -> None:
+        configure_logging(settings)
+
+    signals.setup_logging.connect(configure, weak=False, dispatch_uid="kluis.logs")
+
+
 def worker_app(settings: Settings) -> Celery:
+    _logging_as_configured(settings)
     app = celery_app(settings)
 
     @app.task(name=SWEEP, shared=False, acks_late=True, ignore_result=True)

@@ -51,6 +51,11 @@ class StorageLocation(Protocol):
         """Release connections (at shutdown)."""
         ...
 
+    async def ready(self) -> bool:
+        """Whether fragments can be written here now (the readiness check): a directory
+        that exists and is writable, a bucket that answers. Cheap: no fragment is written."""
+        ...
+
 
 @runtime_checkable
 class BlockingReads(Protocol):
@@ -95,4 +100,8 @@ class Scanner(Protocol):
 
     async def open(self) -> ScanSession:
         """Start scanning one stream; raises `ScannerUnavailable` if it cannot."""
+        ...
+
+    async def ping(self) -> bool:
+        """Whether the scanner answers now (the readiness check)."""
         ...

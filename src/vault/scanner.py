@@ -14,8 +14,10 @@ import itertools
 import logging
 import struct
 from pathlib import Path
+from time import perf_counter
 from urllib.parse import urlsplit
 
+from kluis import metrics
 from kluis.errors import Unavailable
 from kluis.settings import CONFIG_DIR, Settings
 from kluis.text import N_
@@ -137,13 +139,17 @@ class ClamdScanner:
     async def ping(self) -> bool:
         try:
             reader, writer = await self._connect()
+        except (OSError, TimeoutError, ScannerUnavailable):
+            return False
+        try:
             writer.write(b"zPING\0")
             await writer.drain()
             answer = await asyncio.wait_for(reader.readuntil(b"\0"), self.timeout)
-            writer.close()
             return answer == b"PONG\0"
-        except (OSError, TimeoutError, asyncio.IncompleteReadError, ScannerUnavailable):
+        except (OSError, TimeoutError, asyncio.IncompleteReadError):
             return False
+        finally:
+            writer.close()
 
 
 class DevelopmentSession:
@@ -195,12 +201,65 @@ class DevelopmentScanner:
     async def open(self) -> ScanSession:
         return DevelopmentSession(self)
 
+    async def ping(self) -> bool:
+        return True
+
+
+class MeasuredScanner:
+    """A scanner whose scans are counted by verdict and timed (`kluis.metrics`)."""
+
+    def __init__(self, inner: Scanner) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.development = inner.development
+
+    async def open(self) -> ScanSession:
+        started = perf_counter()
+        try:
+            session = await self.inner.open()
+        except Exception:
+            _measured("error", started)
+            raise
+        return MeasuredSession(session, started)
+
+    async def ping(self) -> bool:
+        return await self.inner.ping()
+
+
+class MeasuredSession:
+    def __init__(self, inner: ScanSession, started: float) -> None:
+        self.inner = inner
+        self.started = started
+
+    async def send(self, chunk: bytes) -> None:
+        await self.inner.send(chunk)
+
+    async def verdict(self) -> Verdict:
+        try:
+            verdict = await self.inner.verdict()
+        except Exception:
+            _measured("error", self.started)
+            raise
+        if verdict.clean:
+            _measured("clean", self.started)
+        else:
+            _measured("unscannable" if verdict.unscannable else "infected", self.started)
+        return verdict
+
+    async def abort(self) -> None:
+        await self.inner.abort()
+
+
+def _measured(verdict: str, started: float) -> None:
+    metrics.scans.labels(verdict).inc()
+    metrics.scan_duration.labels(verdict).observe(perf_counter() - started)
+
 
 def scanner_from(settings: Settings, clamd_url: str | None = None) -> Scanner:
     url = clamd_url or settings.vault.clamd_url
     if url:
-        return ClamdScanner(url, settings.vault.scan_timeout_seconds)
-    return DevelopmentScanner()
+        return MeasuredScanner(ClamdScanner(url, settings.vault.scan_timeout_seconds))
+    return MeasuredScanner(DevelopmentScanner())
 
 
 async def scan_bytes(scanner: Scanner, data: bytes, chunk: int = 1 << 20) -> Verdict:

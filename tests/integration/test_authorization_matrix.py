@@ -728,6 +728,14 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/schema/{path:str}"): Entry(
         not_authorization("Litestar's answer for a schema viewer it does not have", 404)
     ),
+    # -- operations: about the process, no one's data -------------------------------------
+    ("GET", "/health/live"): Entry(not_authorization("liveness: the same for everyone", 200)),
+    ("GET", "/health/ready"): Entry(
+        not_authorization("readiness of the platform's dependencies: no one's data", 200)
+    ),
+    ("GET", "/metrics"): Entry(
+        not_authorization("metrics: counts only; production asks for the metrics token", 200)
+    ),
 }
 
 

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import msgspec
@@ -63,14 +64,18 @@ class Served:
 
 
 @contextlib.asynccontextmanager
-async def kluis_serve(settings: Settings, *options: str, **env: str) -> AsyncIterator[Served]:
+async def kluis_serve(
+    settings: Settings, *options: str, stderr: Any = None, **env: str
+) -> AsyncIterator[Served]:
     """`kluis serve` in a session of its own on a free port, answering when the block starts;
-    stopped with SIGTERM (the way systemd stops it) when the block ends."""
+    stopped with SIGTERM (the way systemd stops it) when the block ends. Its log goes to
+    `stderr` (a file, say) if given."""
     port = free_port()
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and command
         [sys.executable, "-m", "kluis.cli", "serve", *options],
         env=command_env(settings, KLUIS_PORT=str(port), **env),
         stdout=subprocess.DEVNULL,
+        stderr=stderr,
         start_new_session=True,
     )
     served = Served(process, f"http://127.0.0.1:{port}")

@@ -50,8 +50,11 @@ def identity_middleware(app: ASGIApp) -> ASGIApp:
     """Before guards and handlers: the session named by the cookie, if it is still valid."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        # Static files need no session: no database round trip for each of them.
-        if scope["type"] == "http" and not scope["path"].startswith("/static/"):
+        # Static files need no session: no database round trip for each of them. Nor do
+        # routes marked `sessionless` (health probes, metrics).
+        handler = scope.get("route_handler")
+        sessionless = handler is not None and handler.opt.get("sessionless", False)
+        if scope["type"] == "http" and not sessionless and not scope["path"].startswith("/static/"):
             state = scope["litestar_app"].state
             token = ASGIConnection(scope).cookies.get(state.settings.session_cookie)
             identity, unread = None, 0

@@ -8,6 +8,7 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, PermissionDeniedException
 from litestar.response import Template
 
+from kluis import metrics
 from kluis.errors import AppError
 from kluis.text import N_
 from kluis.web.i18n import gettext
@@ -23,7 +24,14 @@ _HTTP_TYPES = {
     413: ("request-too-large", N_("The request is too large.")),
     429: ("too-many-requests", N_("Too many requests. Please wait a moment.")),
 }
-_JSON_PREFIXES = ("/api/", "/auth/backchannel-logout/", "/dev-idp/token", "/dev-idp/userinfo")
+_JSON_PREFIXES = (
+    "/api/",
+    "/auth/backchannel-logout/",
+    "/dev-idp/token",
+    "/dev-idp/userinfo",
+    "/health/",
+    "/metrics",
+)
 
 
 def wants_json(request: Request) -> bool:
@@ -41,6 +49,7 @@ def render_problem(
     detail: str | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
+    metrics.refusals.labels(type_, str(status)).inc()
     if wants_json(request):
         body = {"type": type_, "title": title, "status": status, "detail": detail or title}
         return Response(
@@ -88,7 +97,9 @@ def handle_undecodable(request: Request, exc: UnicodeDecodeError) -> Response:
 
 
 def handle_unexpected(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    # The route's template, not the path: a path is what someone typed.
+    route = request.scope.get("path_template", "unmatched")
+    log.exception("unhandled error on %s %s", request.method, route, exc_info=exc)
     return render_problem(
         request, 500, "internal-error", gettext("Something went wrong on our side.")
     )

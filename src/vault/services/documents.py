@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from idp_bridge import Person
-from kluis import audit
+from kluis import audit, metrics
 from kluis.audit import Actor
 from kluis.errors import AppError, Invalid, NotFound
 from kluis.hooks import Hooks, SealStatus
@@ -47,6 +47,26 @@ class Holder:
 
 def holder_of(owner: Person | Holder) -> Holder:
     return owner if isinstance(owner, Holder) else Holder(owner.id, owner)
+
+
+class CountedBody:
+    """An upload's body, counting the bytes that went through it (for the metrics)."""
+
+    def __init__(self, body: AsyncIterator[bytes]) -> None:
+        self.body = body
+        self.received = 0
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self
+
+    async def __anext__(self) -> bytes:
+        chunk = await anext(self.body)
+        self.received += len(chunk)
+        return chunk
+
+    def count(self, outcome: str) -> None:
+        metrics.uploads.labels(outcome).inc()
+        metrics.upload_bytes.labels(outcome).inc(self.received)
 
 
 def _search_text(name: str, categories: list[str], labels: list[str]) -> str:
@@ -131,7 +151,43 @@ class Documents:
         also: Callable[[Document], Awaitable[None]] | None = None,
     ) -> Document:
         """Scan, encrypt and store in one pass; the document exists only if all went well.
-        `also` adds to the transaction that records it (an office's seal)."""
+        `also` adds to the transaction that records it (an office's seal). Counted in the
+        metrics by outcome, with the bytes received."""
+        counted = CountedBody(body)
+        try:
+            document = await self._upload(
+                db,
+                owner,
+                name=name,
+                categories=categories,
+                labels=labels,
+                body=counted,
+                declared_size=declared_size,
+                actor=actor,
+                also=also,
+            )
+        except AppError as refusal:
+            counted.count(refusal.type)
+            raise
+        except BaseException:  # the client went away, or something failed unexpectedly
+            counted.count("aborted")
+            raise
+        counted.count("stored")
+        return document
+
+    async def _upload(
+        self,
+        db: AsyncSession,
+        owner: Person | Holder,
+        *,
+        name: str | None,
+        categories: list[str],
+        labels: list[str],
+        body: AsyncIterator[bytes],
+        declared_size: int | None,
+        actor: Actor,
+        also: Callable[[Document], Awaitable[None]] | None = None,
+    ) -> Document:
         holder = holder_of(owner)
         shown_name = (name or "")[:200]
         try:

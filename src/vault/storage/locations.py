@@ -112,6 +112,12 @@ class LocalDirectory:
     async def close(self) -> None:
         return None
 
+    async def ready(self) -> bool:
+        # A missing directory is a disk not mounted (or a location removed): not ready,
+        # although a write would create it.
+        root = self.root
+        return await asyncio.to_thread(lambda: root.is_dir() and os.access(root, os.W_OK))
+
 
 def location_from(index: int, config: LocationSettings, settings: Settings) -> StorageLocation:
     if config.kind == "local":

@@ -267,6 +267,16 @@ class S3Location:
         if stack is not None and self._loop is asyncio.get_running_loop():
             await stack.aclose()
 
+    async def ready(self) -> bool:
+        """HeadBucket: the site answers, the bucket is there and the key may use it."""
+        try:
+            s3 = await self.client()
+            await s3.head_bucket(Bucket=self.bucket)
+        except CLIENT_ERRORS as exc:
+            log.warning("%s: not ready: %s", self.name, exc)
+            return False
+        return True
+
     async def create(self, key: str) -> S3FragmentWriter:
         try:
             await self.client()

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import pytest
+from prometheus_client import REGISTRY
 
 from tests.conftest import TEST_MAX_UPLOAD
 from tests.support import files
 from tests.support.net import free_port
-from vault.scanner import ClamdScanner, DevelopmentScanner, ScannerUnavailable, scan_bytes
+from vault.scanner import (
+    ClamdScanner,
+    DevelopmentScanner,
+    MeasuredScanner,
+    ScannerUnavailable,
+    scan_bytes,
+    scanner_from,
+)
 
 
 @pytest.fixture
@@ -99,3 +107,38 @@ async def test_development_scanner_knows_the_test_signatures():
 async def test_development_scanner_finds_a_signature_across_chunks():
     data = b"a" * 100 + files.EICAR + b"b" * 100
     assert not (await scan_bytes(DevelopmentScanner(), data, chunk=120)).clean
+
+
+async def test_ping_answers_for_a_running_clamd_and_the_development_scanner(scanner, tmp_path):
+    assert await scanner.ping()
+    assert await DevelopmentScanner().ping()
+    assert not await ClamdScanner(f"unix://{tmp_path}/none.sock", timeout=2).ping()
+    assert not await ClamdScanner("tcp://127.0.0.1", timeout=2).ping()  # no port: no clamd
+
+
+def scans(verdict: str) -> tuple[float, float]:
+    count = REGISTRY.get_sample_value("kluis_scans_total", {"verdict": verdict}) or 0.0
+    timed = REGISTRY.get_sample_value("kluis_scan_duration_seconds_count", {"verdict": verdict})
+    return count, timed or 0.0
+
+
+async def test_measured_scans_are_counted_by_verdict_and_timed(scanner, tmp_path):
+    measured = MeasuredScanner(scanner)
+    assert measured.name == "clamd" and not measured.development and await measured.ping()
+    cases = [
+        (files.pdf(), "clean"),
+        (files.EICAR, "infected"),
+        (files.nested_zip(24), "unscannable"),
+    ]
+    for data, verdict in cases:
+        before = scans(verdict)
+        await scan_bytes(measured, data)
+        assert scans(verdict) == (before[0] + 1, before[1] + 1), verdict
+    before = scans("error")
+    with pytest.raises(ScannerUnavailable):
+        await MeasuredScanner(ClamdScanner(f"unix://{tmp_path}/none.sock", timeout=2)).open()
+    assert scans("error") == (before[0] + 1, before[1] + 1)
+
+
+def test_the_configured_scanner_is_measured(settings):
+    assert isinstance(scanner_from(settings), MeasuredScanner)

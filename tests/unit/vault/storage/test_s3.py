@@ -375,3 +375,32 @@ async def test_the_engine_reports_a_missing_bucket_as_storage_unavailable(sites,
     for location in sites[:2]:  # the fragments already committed elsewhere are removed
         assert await listed(location) == set()
         assert await uploads_in_progress(location) == []
+
+
+# Readiness: can fragments be written here now?
+
+
+async def test_a_local_directory_is_ready_when_it_exists_and_is_writable(tmp_path):
+    location = LocalDirectory("local-1", tmp_path / "disk")
+    assert not await location.ready()  # not mounted, or removed
+    (tmp_path / "disk").mkdir()
+    assert await location.ready()
+    (tmp_path / "disk").rmdir()
+    (tmp_path / "disk").write_bytes(b"a file, not a directory")
+    assert not await location.ready()
+
+
+async def test_a_bucket_is_ready_when_it_answers(endpoint, bucket):
+    assert await bucket.ready()
+    missing = s3_location(endpoint, bucket_name())
+    assert not await missing.ready()
+    await missing.close()
+
+
+async def test_a_stopped_site_is_not_ready():
+    server, url = start_server()
+    location = await new_bucket(url)
+    assert await location.ready()
+    server.stop()
+    assert not await location.ready()
+    await location.close()
