@@ -45,17 +45,16 @@ class Site:
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def bucket(self, name: str) -> S3Location:
+        return S3Location(
+            name, name, endpoint_url=self.endpoint, access_key_id=KEY_ID, secret_access_key=SECRET
+        )
+
     async def start(self) -> None:
         self.server.start()
-        for bucket in self.buckets:
-            location = S3Location(
-                bucket,
-                bucket,
-                endpoint_url=self.endpoint,
-                access_key_id=KEY_ID,
-                secret_access_key=SECRET,
-            )
-            await (await location.client()).create_bucket(Bucket=bucket)
+        for name in self.buckets:
+            location = self.bucket(name)
+            await (await location.client()).create_bucket(Bucket=name)
             await location.close()
 
     def locations(self) -> list[dict[str, str]]:
@@ -151,14 +150,8 @@ async def test_serve_workers_redis_s3_sites_and_the_hsm_together(
 async def objects_at(sites: list[Site]) -> list[int]:
     counts = []
     for site in sites:
-        for bucket in site.buckets:
-            location = S3Location(
-                bucket,
-                bucket,
-                endpoint_url=site.endpoint,
-                access_key_id=KEY_ID,
-                secret_access_key=SECRET,
-            )
+        for name in site.buckets:
+            location = site.bucket(name)
             counts.append(len([key async for key in location.keys()]))
             await location.close()
     return counts

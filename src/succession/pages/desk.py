@@ -149,16 +149,7 @@ class DeskPages(Controller):
                 recorder=recorder_of(request, office_id),
             )
         except AppError as refusal:
-            await db.rollback()
-            return await self._page(
-                db,
-                succession,
-                settings,
-                notary,
-                refusal=refusal_of(refusal, "record"),
-                values={"record": values},
-                status_code=refusal.status,
-            )
+            return await self._refused(db, succession, settings, notary, refusal, "record", values)
         return Redirect(f"/offices/{office_id}/succession?recorded={notice.id}", status_code=303)
 
     @post("/lookup", status_code=200)
@@ -178,16 +169,7 @@ class DeskPages(Controller):
                 db, nrn=values["nrn"], reason=values["reason"], notary=notary
             )
         except AppError as refusal:
-            await db.rollback()
-            return await self._page(
-                db,
-                succession,
-                settings,
-                notary,
-                refusal=refusal_of(refusal, "lookup"),
-                values={"lookup": values},
-                status_code=refusal.status,
-            )
+            return await self._refused(db, succession, settings, notary, refusal, "lookup", values)
         found = found_of(lookup, values["nrn"], values["reason"], notary)
         return await self._page(
             db, succession, settings, notary, found=found, values={"lookup": values}
@@ -210,24 +192,15 @@ class DeskPages(Controller):
                 db, nrn=values["nrn"], reason=values["reason"], notary=notary
             )
         except AppError as refusal:
-            await db.rollback()
-            found = await found_again(
-                db,
-                succession,
-                notary,
-                _uuid(form.get("notice_id")),
-                values["nrn"],
-                values["lookup_reason"],
-            )
-            return await self._page(
+            return await self._refused(
                 db,
                 succession,
                 settings,
                 notary,
-                found=found,
-                refusal=refusal_of(refusal, "open"),
-                values={"open": values},
-                status_code=refusal.status,
+                refusal,
+                "open",
+                values,
+                notice_id=_uuid(form.get("notice_id")),
             )
         return Redirect(f"/offices/{office_id}/estates/{view.estate.id}", status_code=303)
 
@@ -247,21 +220,41 @@ class DeskPages(Controller):
         try:
             await succession.notices.withdraw(db, notice_id, reason=values["reason"], notary=notary)
         except AppError as refusal:
-            await db.rollback()
+            return await self._refused(
+                db, succession, settings, notary, refusal, "withdraw", values, notice_id=notice_id
+            )
+        return Redirect(f"/offices/{office_id}/succession?withdrawn={notice_id}", status_code=303)
+
+    async def _refused(
+        self,
+        db: AsyncSession,
+        succession: Succession,
+        settings: Settings,
+        notary: Notary,
+        refusal: AppError,
+        form: str,
+        values: dict[str, str],
+        *,
+        notice_id: uuid.UUID | None = None,
+    ) -> Template:
+        """The desk again, the refusal shown at `form` with what was typed; nothing of the
+        refused step kept. A form about a looked-up notice shows that look-up again."""
+        await db.rollback()
+        found = None
+        if notice_id is not None:
             found = await found_again(
                 db, succession, notary, notice_id, values["nrn"], values["lookup_reason"]
             )
-            return await self._page(
-                db,
-                succession,
-                settings,
-                notary,
-                found=found,
-                refusal=refusal_of(refusal, "withdraw"),
-                values={"withdraw": values},
-                status_code=refusal.status,
-            )
-        return Redirect(f"/offices/{office_id}/succession?withdrawn={notice_id}", status_code=303)
+        return await self._page(
+            db,
+            succession,
+            settings,
+            notary,
+            found=found,
+            refusal=refusal_of(refusal, form),
+            values={form: values},
+            status_code=refusal.status,
+        )
 
     async def _page(
         self,

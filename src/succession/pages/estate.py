@@ -68,15 +68,8 @@ class EstatePages(Controller):
         try:
             await succession.estates.set_heirs(db, estate_id, numbers, notary)
         except AppError as refusal:
-            await db.rollback()
-            view = await succession.estates.get(db, estate_id, notary)
-            return self._page(
-                settings,
-                notary,
-                view,
-                refusal=refusal_of(refusal, "heirs"),
-                values=values,
-                status_code=refusal.status,
+            return await self._refused(
+                db, succession, settings, notary, estate_id, refusal, "heirs", values
             )
         return Redirect(f"/offices/{office_id}/estates/{estate_id}?heirs=saved", status_code=303)
 
@@ -101,16 +94,33 @@ class EstatePages(Controller):
                 )
             await succession.estates.transfer(db, estate_id, notary)
         except AppError as refusal:
-            await db.rollback()
-            view = await succession.estates.get(db, estate_id, notary)
-            return self._page(
-                settings,
-                notary,
-                view,
-                refusal=refusal_of(refusal, "transfer"),
-                status_code=refusal.status,
+            return await self._refused(
+                db, succession, settings, notary, estate_id, refusal, "transfer"
             )
         return Redirect(f"/offices/{office_id}/estates/{estate_id}", status_code=303)
+
+    async def _refused(
+        self,
+        db: AsyncSession,
+        succession: Succession,
+        settings: Settings,
+        notary: Notary,
+        estate_id: uuid.UUID,
+        refusal: AppError,
+        form: str,
+        values: dict[str, str] | None = None,
+    ) -> Template:
+        """The estate again, the refusal shown at `form`; nothing of the refused step kept."""
+        await db.rollback()
+        view = await succession.estates.get(db, estate_id, notary)
+        return self._page(
+            settings,
+            notary,
+            view,
+            refusal=refusal_of(refusal, form),
+            values=values,
+            status_code=refusal.status,
+        )
 
     def _page(
         self,

@@ -153,41 +153,7 @@ class Documents:
         """Scan, encrypt and store in one pass; the document exists only if all went well.
         `also` adds to the transaction that records it (an office's seal). Counted in the
         metrics by outcome, with the bytes received."""
-        counted = CountedBody(body)
-        try:
-            document = await self._upload(
-                db,
-                owner,
-                name=name,
-                categories=categories,
-                labels=labels,
-                body=counted,
-                declared_size=declared_size,
-                actor=actor,
-                also=also,
-            )
-        except AppError as refusal:
-            counted.count(refusal.type)
-            raise
-        except BaseException:  # the client went away, or something failed unexpectedly
-            counted.count("aborted")
-            raise
-        counted.count("stored")
-        return document
-
-    async def _upload(
-        self,
-        db: AsyncSession,
-        owner: Person | Holder,
-        *,
-        name: str | None,
-        categories: list[str],
-        labels: list[str],
-        body: AsyncIterator[bytes],
-        declared_size: int | None,
-        actor: Actor,
-        also: Callable[[Document], Awaitable[None]] | None = None,
-    ) -> Document:
+        body = counted = CountedBody(body)
         holder = holder_of(owner)
         shown_name = (name or "")[:200]
         try:
@@ -225,8 +191,13 @@ class Documents:
             )
             await self._record(db, holder, document, data_key, manifest, actor, also=also)
         except AppError as refusal:
+            counted.count(refusal.type)
             await self._record_refusal(db, holder, shown_name, refusal, actor)
             raise
+        except BaseException:  # the client went away, or something failed unexpectedly
+            counted.count("aborted")
+            raise
+        counted.count("stored")
         return document
 
     async def _discard(
