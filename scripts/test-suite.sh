@@ -14,6 +14,7 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 [ -d /usr/share/clamav-testfiles ] || need+=(clamav-testfiles)
 [ -f /usr/lib/softhsm/libsofthsm2.so ] || need+=(softhsm2)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+[ -x /usr/sbin/nginx ] || need+=(nginx)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing system packages: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
