@@ -55,7 +55,10 @@ def create_engine(settings: Settings) -> AsyncEngine:
         db_path = settings.path(url.database)
         db_path.parent.mkdir(parents=True, exist_ok=True)
         url = url.set(database=str(db_path))
-    engine = create_async_engine(url, pool_pre_ping=True)
+    # No pre-ping: a connection lost since its last use answers one request with 503
+    # (kluis.web.errors.handle_lost_connection). Connections are renewed every half hour,
+    # before a firewall or proxy between here and the database drops them as idle.
+    engine = create_async_engine(url, pool_recycle=1800)
     if url.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine

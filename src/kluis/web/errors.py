@@ -7,9 +7,10 @@ import logging
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, PermissionDeniedException
 from litestar.response import Template
+from sqlalchemy.exc import DBAPIError
 
 from kluis import metrics
-from kluis.errors import AppError
+from kluis.errors import AppError, Unavailable
 from kluis.text import N_
 from kluis.web.i18n import gettext
 
@@ -96,6 +97,22 @@ def handle_undecodable(request: Request, exc: UnicodeDecodeError) -> Response:
     return render_problem(request, 400, type_, message, gettext("The request is not valid UTF-8."))
 
 
+def handle_lost_connection(request: Request, exc: Exception) -> Response:
+    """A connection to the database lost (a restart, a failover) or refused: 503, try again.
+
+    The pool does not test a connection before each use (a round trip per request, three
+    with asyncpg, for an event of minutes a year). A connection that died since its last
+    use fails here instead, and SQLAlchemy then drops every pooled connection older than
+    that failure, so the next request connects afresh."""
+    if isinstance(exc, DBAPIError) and not exc.connection_invalidated:
+        return handle_unexpected(request, exc)
+    route = request.scope.get("path_template", "unmatched")
+    log.warning("lost a connection on %s %s: %s", request.method, route, type(exc).__name__)
+    return render_problem(
+        request, 503, Unavailable.default_type, gettext(Unavailable.default_message)
+    )
+
+
 def handle_unexpected(request: Request, exc: Exception) -> Response:
     # The route's template, not the path: a path is what someone typed.
     route = request.scope.get("path_template", "unmatched")
@@ -109,5 +126,7 @@ exception_handlers = {
     AppError: handle_app_error,
     HTTPException: handle_http_exception,
     UnicodeDecodeError: handle_undecodable,
+    DBAPIError: handle_lost_connection,
+    ConnectionError: handle_lost_connection,  # a refused connect: asyncpg raises it as is
     Exception: handle_unexpected,
 }
