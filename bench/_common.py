@@ -120,7 +120,7 @@ def source_state() -> str:
     """The commit measured, and whether src/ had uncommitted changes."""
     head = _command("git", "-C", str(PROJECT), "rev-parse", "--short", "HEAD")
     dirty = subprocess.run(  # noqa: S603
-        ["git", "-C", str(PROJECT), "status", "--porcelain", "src"],  # noqa: S607
+        ["git", "-C", str(PROJECT), "status", "--porcelain", "src"],
         capture_output=True,
         text=True,
         check=False,

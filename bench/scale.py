@@ -1,0 +1,474 @@
+"""Kluis at national scale: PostgreSQL seeded with up to a million citizens and ten million
+documents, `kluis serve` on granian with Redis sessions, measured with wrk against a bare
+Litestar app on the same server.
+
+    .venv/bin/python bench/scale.py [--sizes 10000,100000,1000000] [--runs 3]
+        [--data /var/tmp/kluis-scale] [--workers 2] [--think-ms 1000]
+
+For each size (smallest first; the database only grows, so a second run reuses the seed):
+1. seed up to that many people (bench/scale_seed.py, with a progress bar);
+2. start `kluis serve --workers N` and the bare app (bench/_scale_bare.py) with as many
+   granian workers; log a notary and 200 seeded citizens in through the development
+   provider, whose ID tokens and userinfo are signed and encrypted as itsme's are;
+3. measure, each `--runs` times (the median is reported), for the platform and the bare app:
+   - `lookup`: a notary's look-up by NRN (POST /api/v1/estates/lookup), one connection,
+     then ten;
+   - `list`: a citizen's document list (50 documents), 100 sessions on 100 connections,
+     each pausing `--think-ms` between requests, then with no pause at all (saturation);
+   - `callback`: the login callback (GET /auth/callback/itsme: the code exchanged at the
+     provider's token endpoint, the encrypted ID token and userinfo decrypted and checked,
+     the person found by NRN, the session created), one login at a time; the provider's
+     own share comes from the platform's /metrics;
+4. soak: 60 seconds at 200 concurrent users (200 sessions on 200 connections, no pause,
+   a mix of list, search, profile, usage and history), zero errors, with the serving
+   processes' memory sampled every second.
+
+The results go to `<data>/results/<time>.json`; `--plot` draws the growth chart for
+docs/benchmarks.md from every size of the newest results.
+
+PostgreSQL (its own cluster in `<data>/pg`, fsync and synchronous commit on, as in
+production) and Redis run on loopback; wrk and the servers share this machine's cores, as
+the numbers in docs/benchmarks.md say.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import httpx
+import psutil
+from _common import BIN, PROJECT, free_port, machine, print_header, stop, wait_for_port
+from prometheus_client.parser import text_string_to_metric_families
+from scale_seed import person_nrn, seed
+
+from idp_bridge import make_nrn
+from kluis.settings import load_settings
+
+LUA = PROJECT / "bench" / "wrk" / "scale.lua"
+NOTARY = make_nrn(date(1970, 5, 5), 901)  # outside the seeded numbers (serials below 900)
+OFFICE = "0403.170.701"
+METRICS_TOKEN = "bench-metrics"
+SESSIONS = 200
+LIST_SESSIONS = 100
+
+
+def as_postgres(args: list[str]) -> list[str]:
+    # PostgreSQL refuses to run as root.
+    return ["runuser", "-u", "postgres", "--", *args] if os.getuid() == 0 else args
+
+
+@contextlib.contextmanager
+def postgres(data: Path) -> Iterator[str]:
+    """A cluster of our own on loopback; the database URL."""
+    bin_dir = sorted(Path("/usr/lib/postgresql").glob("*/bin"))[-1]
+    cluster = data / "pg"
+    if not (cluster / "PG_VERSION").exists():
+        cluster.mkdir(parents=True, exist_ok=True)
+        if os.getuid() == 0:
+            shutil.chown(cluster, "postgres")
+        subprocess.run(  # noqa: S603
+            as_postgres([str(bin_dir / "initdb"), "-D", str(cluster), "-U", "kluis"]),
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    port = free_port()
+    options = (
+        f"-h 127.0.0.1 -p {port} -k {cluster} -c max_connections=300 -c shared_buffers=4GB"
+        " -c effective_cache_size=16GB -c maintenance_work_mem=1GB -c max_wal_size=16GB"
+        " -c checkpoint_timeout=30min"
+    )
+    ctl = [str(bin_dir / "pg_ctl"), "-D", str(cluster), "-l", str(cluster / "log"), "-w"]
+    subprocess.run(as_postgres([*ctl, "-o", options, "start"]), check=True)  # noqa: S603
+    try:
+        subprocess.run(  # noqa: S603
+            [str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "kluis", "kluis"],
+            check=False,
+            stderr=subprocess.DEVNULL,
+        )
+        yield f"postgresql+asyncpg://kluis@127.0.0.1:{port}/kluis"
+    finally:
+        subprocess.run(as_postgres([*ctl, "-m", "fast", "stop"]), check=False)  # noqa: S603
+
+
+@contextlib.contextmanager
+def redis(data: Path) -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen(  # noqa: S603
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no", "--dir", str(data)],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_for_port(port, process, data / "redis.log", 10)
+        yield f"redis://127.0.0.1:{port}"
+    finally:
+        stop(process)
+
+
+def platform_env(data: Path, database_url: str, redis_url: str) -> dict[str, str]:
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("KLUIS_")},
+        "KLUIS_ENV": "development",
+        "KLUIS_HOST": "127.0.0.1",
+        "KLUIS_DATABASE_URL": database_url,
+        "KLUIS_REDIS_URL": f"{redis_url}/1",
+        "KLUIS_TASKS__BROKER_URL": f"{redis_url}/0",
+        "KLUIS_KEY_FILE": str(data / "keys.json"),  # the seed's blind indexes depend on it
+        "KLUIS_DATA_DIR": str(data / "platform"),
+        "KLUIS_LOG_LEVEL": "WARNING",
+        "KLUIS_VAULT__LOCAL_CLAMD": "false",
+        "KLUIS_VAULT__LOCATIONS": json.dumps(
+            [{"path": str(data / "platform" / f"location-{n}")} for n in (1, 2, 3)]
+        ),
+        "KLUIS_OPS__METRICS_TOKEN": METRICS_TOKEN,
+        # Thousands of requests a second from one address: the limits would refuse them.
+        "KLUIS_RATE_LIMITS__API_REQUESTS": "1000000000",
+        "KLUIS_RATE_LIMITS__LOGIN_REQUESTS": "1000000000",
+    }
+
+
+def kluis(env: dict[str, str], *args: str) -> None:
+    subprocess.run([str(BIN / "kluis"), *args], env=env, check=True)  # noqa: S603
+
+
+@contextlib.contextmanager
+def serving(command: list[str], env: dict[str, str], log: Path) -> Iterator[tuple[str, int]]:
+    port = free_port()
+    env = {**env, "KLUIS_PORT": str(port)}
+    with open(log, "ab") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
+    try:
+        wait_for_port(port, process, log, 60)
+        yield f"http://127.0.0.1:{port}", process.pid
+    finally:
+        stop(process)
+
+
+# -- logging in --------------------------------------------------------------------------
+
+
+async def _to_callback(client: httpx.AsyncClient, nrn: str) -> str:
+    """Through the provider, up to the redirect back to the platform's callback."""
+    start = await client.get("/auth/login/itsme", params={"login_hint": nrn})
+    authorize = await client.get(start.headers["location"])
+    if authorize.status_code not in (302, 303):
+        raise RuntimeError(f"provider refused: {authorize.status_code} {authorize.text[:200]}")
+    return authorize.headers["location"]
+
+
+async def login(base: str, nrn: str) -> str:
+    """A session as a line of the sessions file: the Cookie header and the CSRF token."""
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        done = await client.get(await _to_callback(client, nrn), follow_redirects=True)
+        me = await client.get("/api/v1/me")
+        if me.status_code != 200 or "csrftoken" not in client.cookies:
+            raise RuntimeError(f"login failed: {done.status_code} {me.status_code}")
+        cookie = "; ".join(f"{name}={value}" for name, value in client.cookies.items())
+        return f"{cookie}\t{client.cookies['csrftoken']}"
+
+
+async def callback_seconds(base: str, nrns: list[str], *, bare: bool) -> list[float]:
+    """How long each login's callback takes, as the browser sees it."""
+    times = []
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        for nrn in nrns:
+            client.cookies.clear()
+            url = "/auth/callback/itsme" if bare else await _to_callback(client, nrn)
+            started = time.perf_counter()
+            response = await client.get(url)
+            times.append(time.perf_counter() - started)
+            if response.status_code != 302 or "error" in response.headers.get("location", ""):
+                raise RuntimeError(f"callback failed: {response.status_code}")
+    return times
+
+
+async def metrics(base: str) -> dict[str, dict[tuple[str, ...], float]]:
+    """The platform's HTTP metrics: per family, the value of each label set."""
+    async with httpx.AsyncClient(base_url=base) as client:
+        response = await client.get(
+            "/metrics", headers={"authorization": f"Bearer {METRICS_TOKEN}"}
+        )
+    response.raise_for_status()
+    found: dict[str, dict[tuple[str, ...], float]] = {}
+    for family in text_string_to_metric_families(response.text):
+        for sample in family.samples:
+            labels = tuple(sample.labels.get(k, "") for k in ("route", "status"))
+            values = found.setdefault(sample.name, {})
+            values[labels] = values.get(labels, 0.0) + sample.value
+    return found
+
+
+def refusals(found: dict[str, dict[tuple[str, ...], float]]) -> dict[str, int]:
+    """Answers of 400 and above, by route and status."""
+    return {
+        f"{route} {status}": int(count)
+        for (route, status), count in found.get("kluis_http_requests_total", {}).items()
+        if status >= "400"
+    }
+
+
+# -- load ----------------------------------------------------------------------------------
+
+
+def wrk(url: str, mode: str, sessions: Path, connections: int, seconds: int, **env: str) -> dict:
+    threads = min(2, connections)
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s"]
+    out = subprocess.run(  # noqa: S603
+        [*command, "-s", str(LUA), url],
+        env={
+            **os.environ,
+            "BENCH_MODE": mode,
+            "BENCH_SESSIONS": str(sessions),
+            "BENCH_THREADS": str(threads),
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result = json.loads([line for line in out.stdout.splitlines() if line.startswith("{")][-1])
+    errors = ("connect", "read", "write", "status", "timeout")
+    result["errors"] = sum(result[k] for k in errors)
+    result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
+    return result
+
+
+def medians(runs: list[dict]) -> dict:
+    summary = {k: statistics.median(r[k] for r in runs) for k in ("p50_us", "p99_us", "rps")}
+    summary["errors"] = sum(r["errors"] for r in runs)  # every run's, not a median
+    summary["requests"] = sum(r["requests"] for r in runs)
+    summary["runs"] = runs
+    return summary
+
+
+class Memory(threading.Thread):
+    """The resident memory of a process and its children, once a second."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.root = psutil.Process(pid)
+        self.samples: list[tuple[float, int]] = []
+        self.finished = threading.Event()
+
+    def run(self) -> None:
+        started = time.monotonic()
+        while not self.finished.wait(1.0):
+            rss = 0
+            for process in [self.root, *self.root.children(recursive=True)]:
+                with contextlib.suppress(psutil.Error):
+                    rss += process.memory_info().rss
+            self.samples.append((time.monotonic() - started, rss))
+
+    def summary(self) -> dict:
+        self.finished.set()
+        self.join()
+        mib = [rss / 2**20 for _, rss in self.samples]
+        return {
+            "first_10s_mib": statistics.mean(mib[:10]),
+            "last_10s_mib": statistics.mean(mib[-10:]),
+            "max_mib": max(mib),
+            "samples_mib": [round(m, 1) for m in mib],
+        }
+
+
+# -- one size ------------------------------------------------------------------------------
+
+
+async def measure(size: int, args: argparse.Namespace, env: dict[str, str]) -> dict:
+    data = Path(env["KLUIS_DATA_DIR"]).parent
+    started = time.monotonic()
+    documents = await seed(load_settings(environ=env), size)
+    result: dict = {"people": size, "documents": documents, "seed_s": time.monotonic() - started}
+    work = data / "run"
+    work.mkdir(exist_ok=True)
+    kluis_serve = [str(BIN / "kluis"), "serve", "--workers"]
+    # Logins go through a one-process instance: the development provider keeps its codes in
+    # its process's memory. The sessions they open (database and Redis) hold in every
+    # process of the measured server. One login at a time, the callback's cost does not
+    # depend on how many processes serve.
+    with serving([*kluis_serve, "1"], env, data / "serve.log") as (entry, _):
+        notary = await login(entry, NOTARY)
+        citizens = [await login(entry, person_nrn(i)) for i in range(SESSIONS)]
+        picks = random.Random(size).sample(range(size), min(size, 1000))
+        answers = await capture(entry, notary, citizens[0], person_nrn(picks[0]))
+        logins = args.runs * 40
+        nrns = [person_nrn(i) for i in random.sample(range(SESSIONS, size), logins)]
+        before = await metrics(entry)
+        callback = timings(await callback_seconds(entry, nrns, bare=False))
+        callback["server_mean_ms"] = per_login(before, await metrics(entry), logins)
+    (work / "notary.tsv").write_text(notary + "\n")
+    (work / "list.tsv").write_text("\n".join(citizens[:LIST_SESSIONS]) + "\n")
+    (work / "soak.tsv").write_text("\n".join(citizens) + "\n")
+    (work / "nrns.txt").write_text("\n".join(person_nrn(i) for i in picks) + "\n")
+    (work / "answers.json").write_text(json.dumps(answers))
+    bare_env = {**os.environ, "BENCH_BARE_ANSWERS": str(work / "answers.json")}
+    bare_serve = [sys.executable, str(PROJECT / "bench" / "_scale_bare.py"), str(args.workers)]
+    with (
+        serving([*kluis_serve, str(args.workers)], env, data / "serve.log") as (base, pid),
+        serving(bare_serve, bare_env, data / "bare.log") as (bare, _),
+    ):
+        result["kluis"] = {**loads(base, work, args), "callback": callback}
+        result["bare"] = loads(bare, work, args)
+        result["bare"]["callback"] = timings(await callback_seconds(bare, nrns, bare=True))
+        memory = Memory(pid)
+        memory.start()
+        result["kluis"]["soak"] = wrk(base, "soak", work / "soak.tsv", SESSIONS, 60)
+        result["kluis"]["soak"]["memory"] = memory.summary()
+        result["kluis"]["refusals"] = refusals(await metrics(base))
+        result["bare"]["soak"] = wrk(bare, "soak", work / "soak.tsv", SESSIONS, 60)
+    return result
+
+
+async def capture(base: str, notary: str, citizen: str, nrn: str) -> dict:
+    """The platform's answers, for the bare app to give."""
+    answers = {}
+
+    def headers(line: str) -> dict[str, str]:
+        cookie, token = line.split("\t")
+        return {"cookie": cookie, "x-csrftoken": token}
+
+    async with httpx.AsyncClient(base_url=base) as client:
+        for path in ("/api/v1/documents", "/api/v1/me", "/api/v1/usage", "/api/v1/history"):
+            response = await client.get(path, headers=headers(citizen))
+            response.raise_for_status()
+            answers[path] = response.json()
+        response = await client.post(
+            "/api/v1/estates/lookup",
+            json={"nrn": nrn, "reason": "Estate file B-2026/0042"},
+            headers=headers(notary),
+        )
+        response.raise_for_status()
+        answers["/api/v1/estates/lookup"] = response.json()
+    if len(answers["/api/v1/documents"]) != 50:
+        raise RuntimeError("the listed citizen should have 50 documents")
+    return answers
+
+
+def loads(url: str, work: Path, args: argparse.Namespace) -> dict:
+    wrk(url, "list", work / "list.tsv", LIST_SESSIONS, 3)  # warm-up
+    notary, nrns = work / "notary.tsv", {"BENCH_NRNS": str(work / "nrns.txt")}
+    think = {"BENCH_THINK_MS": str(args.think_ms)}
+    plans = {
+        "lookup_c1": lambda: wrk(url, "lookup", notary, 1, args.seconds, **nrns),
+        "lookup_c10": lambda: wrk(url, "lookup", notary, 10, args.seconds, **nrns),
+        "list_think": lambda: wrk(url, "list", work / "list.tsv", 100, args.seconds, **think),
+        "list_saturated": lambda: wrk(url, "list", work / "list.tsv", 100, args.seconds),
+    }
+    return {name: medians([plan() for _ in range(args.runs)]) for name, plan in plans.items()}
+
+
+def timings(seconds: list[float]) -> dict:
+    ms = sorted(s * 1000 for s in seconds)
+    return {
+        "p50_ms": statistics.median(ms),
+        "p99_ms": ms[min(len(ms) - 1, round(0.99 * len(ms)))],
+        "n": len(ms),
+    }
+
+
+def per_login(before: dict, after: dict, logins: int) -> dict[str, float]:
+    """Mean milliseconds per login in the callback, and in the provider's routes (the
+    token and userinfo requests the callback makes, served by the same process)."""
+    family = "kluis_http_request_duration_seconds_sum"
+
+    def spent(prefix: str) -> float:
+        return sum(
+            value - before[family].get(labels, 0.0)
+            for labels, value in after[family].items()
+            if labels[0].startswith(prefix)
+        )
+
+    callback, provider = spent("/auth/callback"), spent("/dev-idp")
+    return {
+        "callback": 1000 * callback / logins,
+        "provider": 1000 * provider / logins,
+        "platform": 1000 * (callback - provider) / logins,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=10, help="each wrk run")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--think-ms", type=int, default=1000)
+    parser.add_argument("--data", type=Path, default=Path("/var/tmp/kluis-scale"))
+    parser.add_argument("--plot", action="store_true", help="only draw the chart")
+    parser.add_argument("--seed-only", action="store_true", help="seed every size, measure none")
+    args = parser.parse_args()
+    args.data.mkdir(parents=True, exist_ok=True)
+    (args.data / "results").mkdir(exist_ok=True)
+    if args.plot:
+        from _scale_plot import plot
+
+        plot(args.data / "results", PROJECT / "docs" / "img" / "scale-growth.png")
+        return
+    print_header("scale", "granian", "asyncpg", "litestar")
+    print(f"wrk: {subprocess.run(['wrk', '-v'], capture_output=True, text=True).stdout[:40]}")
+    results = {"machine": machine(), "args": {k: str(v) for k, v in vars(args).items()}}
+    results["sizes"] = []
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    for size in sorted(int(s) for s in args.sizes.split(",")):
+        print(f"== {size} people")
+        with platform(args.data / str(size)) as env:
+            if args.seed_only:
+                asyncio.run(seed(load_settings(environ=env), size))
+                continue
+            measured = asyncio.run(measure(size, args, env))
+        print(json.dumps(brief(measured)))
+        results["sizes"].append(measured)
+        (args.data / "results" / f"{stamp}.json").write_text(json.dumps(results, indent=1))
+
+
+@contextlib.contextmanager
+def platform(data: Path) -> Iterator[dict[str, str]]:
+    """The database (one cluster per size: each only grows) and Redis, migrated, with a
+    notary office; the platform's environment."""
+    data.mkdir(parents=True, exist_ok=True)
+    with postgres(data) as database_url, redis(data) as redis_url:
+        env = platform_env(data, database_url, redis_url)
+        kluis(env, "db", "upgrade")
+        if not (data / "office.done").exists():
+            kluis(env, "notary", "office", "add", "--name", "Notaris Bench",
+                  "--enterprise-number", OFFICE)  # fmt: skip
+            kluis(env, "notary", "member", "add", "--office", OFFICE, "--nrn", NOTARY,
+                  "--role", "notary")  # fmt: skip
+            (data / "office.done").touch()
+        yield env
+
+
+def brief(measured: dict) -> dict:
+    """The headline numbers of one size."""
+    out: dict = {k: measured[k] for k in ("people", "documents")}
+    for target in ("kluis", "bare"):
+        numbers = measured[target]
+        for name in ("lookup_c1", "lookup_c10", "list_think", "list_saturated", "soak"):
+            run = numbers[name]
+            out[f"{target}.{name}"] = (
+                f"p50 {run['p50_us'] / 1000:.1f} ms, p99 {run['p99_us'] / 1000:.1f} ms, "
+                f"{run['rps']:.0f}/s, errors {run['errors']}"
+            )
+        out[f"{target}.callback"] = numbers["callback"]
+    out["memory"] = {
+        k: v for k, v in measured["kluis"]["soak"]["memory"].items() if k != "samples_mib"
+    }
+    return out
+
+
+if __name__ == "__main__":
+    main()
