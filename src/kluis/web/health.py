@@ -5,6 +5,16 @@ checks, all at once and each within `ops.check_timeout_seconds`, everything a re
 need: the database, the shared Redis (`redis_url`) and the task broker when it is Redis,
 clamd (the development scanner is always ready) and every storage location. The answer
 names the checks, never a host, path or secret; why a check failed goes to the log.
+
+Three answers:
+- 200 `ready`: everything answers;
+- 200 `degraded`: clamd, or some storage locations, do not answer, but enough locations do
+  to rebuild every document (`k` of the n). Every read still works; uploads are refused
+  with 503 until the rest is back. clamd and the sites are shared by every instance, so
+  taking this one out of the load balancer would help nobody: with a whole site down,
+  every instance would go out at once;
+- 503 `not-ready`: the database, Redis or the broker fails, or fewer than `k` locations
+  answer.
 """
 
 from __future__ import annotations
@@ -29,6 +39,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Check = Callable[[], Awaitable[bool]]
+LOCATION = "location:"
 NOT_READY = N_("The service is not ready: some of what it needs does not answer.")
 
 
@@ -59,7 +70,7 @@ def readiness_checks(platform: Platform) -> dict[str, Check]:
         checks["broker"] = lambda: redis_answers(settings.tasks.broker_url, timeout)
     checks["clamd"] = platform.documents.scanner.ping
     for location in platform.documents.engine.locations:
-        checks[f"location:{location.name}"] = location.ready
+        checks[f"{LOCATION}{location.name}"] = location.ready
     return checks
 
 
@@ -92,10 +103,12 @@ async def ready(request: Request) -> Response[dict[str, object]]:
     timeout = platform.settings.ops.check_timeout_seconds
     results = await run_checks(readiness_checks(platform), timeout)
     checks = {name: "ok" if passed else "failed" for name, passed in results.items()}
-    if all(results.values()):
-        return Response({"status": "ready", "checks": checks})
-    title = gettext(NOT_READY)
     failing = [name for name, passed in results.items() if not passed]
+    if not failing:
+        return Response({"status": "ready", "checks": checks})
+    if _still_serves(failing, results, platform.documents.engine.layout.k):
+        return Response({"status": "degraded", "checks": checks, "failing": failing})
+    title = gettext(NOT_READY)
     problem = {
         "type": "not-ready",
         "title": title,
@@ -105,6 +118,13 @@ async def ready(request: Request) -> Response[dict[str, object]]:
         "failing": failing,
     }
     return Response(problem, status_code=503, media_type="application/problem+json")
+
+
+def _still_serves(failing: list[str], results: dict[str, bool], needed: int) -> bool:
+    """Whether every read still works with these checks failing (the module's docstring)."""
+    locations = [passed for name, passed in results.items() if name.startswith(LOCATION)]
+    shared = all(name == "clamd" or name.startswith(LOCATION) for name in failing)
+    return shared and sum(locations) >= needed
 
 
 health_handlers = [live, ready]

@@ -1,6 +1,7 @@
 """Liveness and readiness over HTTP: ready while the database, clamd, every location (and
-Redis, when configured) answer; 503 `not-ready` naming what does not, and ready again when
-it is back; no host, path or secret in the answer."""
+Redis, when configured) answer; degraded (200) while only clamd or fewer locations, but
+enough to rebuild every document, do not; 503 `not-ready` naming what does not, and ready
+again when it is back; no host, path or secret in the answer."""
 
 from __future__ import annotations
 
@@ -25,6 +26,16 @@ def disks(tmp_path) -> list[Path]:
     for disk in found:
         disk.mkdir()
     return found
+
+
+def assert_degraded(response: httpx.Response, failing: list[str], secrets: list[str]) -> None:
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer["status"] == "degraded"
+    assert answer["failing"] == failing
+    assert [name for name, state in answer["checks"].items() if state == "failed"] == failing
+    for secret in secrets:
+        assert secret not in response.text
 
 
 def assert_not_ready(response: httpx.Response, failing: list[str], secrets: list[str]) -> None:
@@ -57,14 +68,15 @@ async def test_live_and_ready_on_the_live_server(server, settings):
         assert response.headers["x-request-id"]
 
 
-async def test_not_ready_while_clamd_is_gone_and_ready_once_it_is_back(
+async def test_degraded_while_clamd_is_gone_and_ready_once_it_is_back(
     settings, clamd, disks, tmp_path
 ):
     socket_path = tmp_path / "clamd.sock"  # where clamd's socket will be
     socket_path.symlink_to(tmp_path / "not-there-yet")
     platform = variant(settings, locations=disks, clamd_url=f"unix://{socket_path}")
     async with app_client(platform) as client:
-        assert_not_ready(await client.get("/health/ready"), ["clamd"], [str(tmp_path), "sock"])
+        # Uploads are refused meanwhile; every read still works.
+        assert_degraded(await client.get("/health/ready"), ["clamd"], [str(tmp_path), "sock"])
         socket_path.unlink()
         socket_path.symlink_to(urlsplit(clamd.url).path)  # clamd is back
         ready = await client.get("/health/ready")
@@ -72,15 +84,22 @@ async def test_not_ready_while_clamd_is_gone_and_ready_once_it_is_back(
         assert ready.json()["checks"]["clamd"] == "ok"
 
 
-async def test_not_ready_while_a_location_is_missing_and_ready_once_it_is_back(
+async def test_degraded_while_a_location_is_missing_not_ready_below_k_and_ready_once_back(
     settings, disks, tmp_path
 ):
     async with app_client(variant(settings, locations=disks)) as client:
-        assert (await client.get("/health/ready")).status_code == 200
-        disks[1].rmdir()  # unmounted, or removed
-        assert_not_ready(await client.get("/health/ready"), ["location:local-2"], [str(disks[1])])
+        assert (await client.get("/health/ready")).json()["status"] == "ready"
+        disks[1].rmdir()  # unmounted, or removed: two of three still rebuild everything
+        assert_degraded(await client.get("/health/ready"), ["location:local-2"], [str(disks[1])])
+        disks[2].rmdir()  # one of three: the documents cannot be read
+        assert_not_ready(
+            await client.get("/health/ready"),
+            ["location:local-2", "location:local-3"],
+            [str(disks[1]), str(disks[2])],
+        )
         disks[1].mkdir()
-        assert (await client.get("/health/ready")).status_code == 200
+        disks[2].mkdir()
+        assert (await client.get("/health/ready")).json()["status"] == "ready"
 
 
 @pytest.fixture
@@ -105,7 +124,7 @@ async def test_a_hung_dependency_fails_its_check_within_the_time_limit(
         started = time.monotonic()
         response = await client.get("/health/ready")
         assert time.monotonic() - started < 2
-        assert_not_ready(response, ["clamd"], [str(silent_port)])
+        assert_degraded(response, ["clamd"], [str(silent_port)])
         assert (await client.get("/health/live")).status_code == 200  # alive all the same
 
 
