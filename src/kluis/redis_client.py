@@ -28,7 +28,10 @@ def redis_from(settings: Settings) -> Redis | None:
     return Redis.from_url(
         settings.redis_url,
         socket_connect_timeout=1.0,
-        socket_timeout=1.0,
+        # Counted from the command sent until this process reads the answer: on a busy
+        # event loop the answer waits to be read, and 1 s turned a saturated server's slow
+        # answers into 503s although Redis had answered at once (bench/scale.py, soak).
+        socket_timeout=5.0,
         # One immediate retry: a pooled connection that broke when Redis restarted is
         # replaced; a Redis that stays away is reported at once.
         retry=Retry(NoBackoff(), 1),
