@@ -2,13 +2,13 @@
 
 One client per process, made from `redis_url` (docs/redis.md). Its connections are opened
 on first use, in the event loop of the server that uses them. A Redis that is away makes
-each call fail within about a second, never hang: the callers then refuse with a 503
-(fail closed), they never fall back to what one process alone knows.
+each call fail within seconds, never hang: the callers then refuse with a 503 (fail
+closed), they never fall back to what one process alone knows.
 """
 
 from __future__ import annotations
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
@@ -21,12 +21,20 @@ STORE_ERRORS: tuple[type[BaseException], ...] = (RedisError, OSError, TimeoutErr
 PREFIX = "kluis:"
 
 
+# Connections per process. More requests than this at once wait for one (a command takes
+# well under a millisecond); redis-py's default pool refuses them instead, which turned a
+# busy server's requests into 503s.
+MAX_CONNECTIONS = 100
+
+
 def redis_from(settings: Settings) -> Redis | None:
     """The shared Redis of `settings`, or None where there is none (development, tests)."""
     if not settings.redis_url:
         return None
-    return Redis.from_url(
+    pool = BlockingConnectionPool.from_url(
         settings.redis_url,
+        max_connections=MAX_CONNECTIONS,
+        timeout=5.0,  # waiting for a free connection
         socket_connect_timeout=1.0,
         # Counted from the command sent until this process reads the answer: on a busy
         # event loop the answer waits to be read, and 1 s turned a saturated server's slow
@@ -37,3 +45,4 @@ def redis_from(settings: Settings) -> Redis | None:
         retry=Retry(NoBackoff(), 1),
         health_check_interval=30,
     )
+    return Redis.from_pool(pool)  # the client owns the pool: aclose() closes both
