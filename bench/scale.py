@@ -49,11 +49,12 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import asyncpg
 import httpx
 import psutil
 from _common import BIN, PROJECT, free_port, machine, print_header, stop, wait_for_port
 from prometheus_client.parser import text_string_to_metric_families
-from scale_seed import person_nrn, seed
+from scale_seed import asyncpg_dsn, person_nrn, seed
 
 from idp_bridge import make_nrn
 from kluis.settings import load_settings
@@ -89,7 +90,7 @@ def postgres(data: Path) -> Iterator[str]:
     options = (
         f"-h 127.0.0.1 -p {port} -k {cluster} -c max_connections=300 -c shared_buffers=4GB"
         " -c effective_cache_size=16GB -c maintenance_work_mem=1GB -c max_wal_size=16GB"
-        " -c checkpoint_timeout=30min"
+        " -c checkpoint_timeout=30min -c track_wal_io_timing=on"
     )
     ctl = [str(bin_dir / "pg_ctl"), "-D", str(cluster), "-l", str(cluster / "log"), "-w"]
     subprocess.run(as_postgres([*ctl, "-o", options, "start"]), check=True)  # noqa: S603
@@ -206,19 +207,24 @@ async def metrics(base: str) -> dict[str, dict[tuple[str, ...], float]]:
     found: dict[str, dict[tuple[str, ...], float]] = {}
     for family in text_string_to_metric_families(response.text):
         for sample in family.samples:
-            labels = tuple(sample.labels.get(k, "") for k in ("route", "status"))
+            labels = tuple(sample.labels.get(k, "") for k in ("route", "status", "type"))
             values = found.setdefault(sample.name, {})
             values[labels] = values.get(labels, 0.0) + sample.value
     return found
 
 
 def refusals(found: dict[str, dict[tuple[str, ...], float]]) -> dict[str, int]:
-    """Answers of 400 and above, by route and status."""
-    return {
+    """Answers of 400 and above, by route and status, and by problem type."""
+    by_route = {
         f"{route} {status}": int(count)
-        for (route, status), count in found.get("kluis_http_requests_total", {}).items()
+        for (route, status, _), count in found.get("kluis_http_requests_total", {}).items()
         if status >= "400"
     }
+    by_type = {
+        f"{kind} {status}": int(count)
+        for (_, status, kind), count in found.get("kluis_refusals_total", {}).items()
+    }
+    return {**by_route, **by_type}
 
 
 # -- load ----------------------------------------------------------------------------------
@@ -321,7 +327,9 @@ async def measure(size: int, args: argparse.Namespace, env: dict[str, str]) -> d
         serving([*kluis_serve, str(args.workers)], env, data / "serve.log") as (base, pid),
         serving(bare_serve, bare_env, data / "bare.log") as (bare, _),
     ):
+        before = await wal_flushes(env)
         result["kluis"] = {**loads(base, work, args), "callback": callback}
+        result["kluis"]["wal_flushes"] = wal_difference(before, await wal_flushes(env))
         result["bare"] = loads(bare, work, args)
         result["bare"]["callback"] = timings(await callback_seconds(bare, nrns, bare=True))
         memory = Memory(pid)
@@ -369,6 +377,22 @@ def loads(url: str, work: Path, args: argparse.Namespace) -> dict:
         "list_saturated": lambda: wrk(url, "list", work / "list.tsv", 100, args.seconds),
     }
     return {name: medians([plan() for _ in range(args.runs)]) for name, plan in plans.items()}
+
+
+async def wal_flushes(env: dict[str, str]) -> tuple[int, float]:
+    """How many times PostgreSQL flushed its WAL to disk, and the milliseconds it waited."""
+    conn = await asyncpg.connect(asyncpg_dsn(load_settings(environ=env)))
+    try:
+        row = await conn.fetchrow("SELECT wal_sync, wal_sync_time FROM pg_stat_wal")
+    finally:
+        await conn.close()
+    return int(row["wal_sync"]), float(row["wal_sync_time"])
+
+
+def wal_difference(before: tuple[int, float], after: tuple[int, float]) -> dict[str, float]:
+    """The flushes of the platform's runs: each commit of a write waits for one."""
+    count, ms = after[0] - before[0], after[1] - before[1]
+    return {"count": count, "mean_ms": ms / count if count else 0.0}
 
 
 def timings(seconds: list[float]) -> dict:
@@ -464,6 +488,7 @@ def brief(measured: dict) -> dict:
                 f"{run['rps']:.0f}/s, errors {run['errors']}"
             )
         out[f"{target}.callback"] = numbers["callback"]
+    out["wal_flushes"] = measured["kluis"]["wal_flushes"]
     out["memory"] = {
         k: v for k, v in measured["kluis"]["soak"]["memory"].items() if k != "samples_mib"
     }
