@@ -11,8 +11,6 @@ here rather than being tested half-rendered.
 from __future__ import annotations
 
 import contextlib
-import datetime
-import ipaddress
 import os
 import re
 import shutil
@@ -24,12 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
-
-from tests.support.net import free_port
+from tests.support.net import free_port, self_signed_certificate
 
 SITE_CONF = Path(__file__).resolve().parents[2] / "deploy" / "nginx" / "kluis.conf"
 DEBIAN_CONF = Path("/etc/nginx/nginx.conf")
@@ -41,41 +34,6 @@ def nginx_binary() -> str | None:
     return shutil.which("nginx") or next(
         (p for p in ("/usr/sbin/nginx",) if os.access(p, os.X_OK)), None
     )
-
-
-def self_signed(folder: Path) -> tuple[Path, Path]:
-    """A certificate for `localhost` and 127.0.0.1 (P-256), and its key, as PEM files."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, HOSTNAME)])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName(HOSTNAME), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = folder / "fullchain.pem", folder / "privkey.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    key_path.chmod(0o600)
-    return cert_path, key_path
 
 
 def _substitute(text: str, pattern: str, replacement: str, count: int) -> str:
@@ -143,7 +101,7 @@ class Nginx:
     process: subprocess.Popen[bytes] | None = None
 
     def __post_init__(self) -> None:
-        self.cert, self.key = self_signed(self.prefix)
+        self.cert, self.key = self_signed_certificate(self.prefix)
 
     @property
     def url(self) -> str:

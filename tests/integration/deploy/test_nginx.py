@@ -258,8 +258,17 @@ async def test_nginx_request_id_reaches_the_platform(jan, access_log):
     assert answer.status_code == 200
     ids = answer.headers.get_list("x-request-id")
     assert len(ids) == 1 and re.fullmatch(r"[0-9a-f]{32}", ids[0]), ids  # nginx's $request_id
-    logged = [r for r in access_log.records if getattr(r, "route", "") == "/api/v1/me"]
-    assert [r.request_id for r in logged] == ids  # what the platform logged it under
+
+    def logged() -> list[str]:
+        return [r.request_id for r in access_log.records if getattr(r, "route", "") == "/api/v1/me"]
+
+    # The server writes its access line once the response is sent: it may come a moment
+    # after the client has read it.
+    for _ in range(50):
+        if logged():
+            break
+        await asyncio.sleep(0.05)
+    assert logged() == ids  # what the platform logged it under
     assert sent not in ids  # a client cannot choose the id the platform logs
 
 

@@ -17,7 +17,8 @@ from kluis.mail import (
     mailer_from,
 )
 from kluis.settings import MailSettings, load_settings
-from tests.support.smtp import SmtpServer, self_signed_certificate
+from tests.support.net import self_signed_certificate
+from tests.support.smtp import SmtpServer
 
 EMAIL = Email(
     to="jan.peeters@example.test",
