@@ -18,6 +18,7 @@ import msgspec
 
 from kluis.settings import Settings
 from tests.support.net import free_port
+from tests.support.softhsm import pkcs11_environ
 
 
 def command_env(settings: Settings, **extra: str) -> dict[str, str]:
@@ -40,13 +41,7 @@ def command_env(settings: Settings, **extra: str) -> dict[str, str]:
         "KLUIS_VAULT__LOCATIONS": json.dumps(msgspec.to_builtins(vault.locations)),
     }
     if settings.key_provider == "pkcs11":
-        pkcs11 = settings.pkcs11
-        env |= {
-            "KLUIS_PKCS11__MODULE": pkcs11.module,
-            "KLUIS_PKCS11__TOKEN_LABEL": pkcs11.token_label,
-            "KLUIS_PKCS11__LABEL_PREFIX": pkcs11.label_prefix,
-            "KLUIS_PKCS11__PIN": pkcs11.pin,
-        }
+        env |= pkcs11_environ(settings.pkcs11)
     return env | extra
 
 

@@ -53,6 +53,17 @@ class SoftHsm:
         return {"SOFTHSM2_CONF": str(self.conf)}
 
 
+def pkcs11_environ(config: Pkcs11Settings) -> dict[str, str]:
+    """`KLUIS_*` variables choosing the pkcs11 key provider on `config`'s token."""
+    return {
+        "KLUIS_KEY_PROVIDER": "pkcs11",
+        "KLUIS_PKCS11__MODULE": config.module,
+        "KLUIS_PKCS11__TOKEN_LABEL": config.token_label,
+        "KLUIS_PKCS11__PIN": config.pin,
+        "KLUIS_PKCS11__LABEL_PREFIX": config.label_prefix,
+    }
+
+
 def unique_prefix() -> str:
     return f"t{uuid.uuid4().hex[:10]}"
 

@@ -106,7 +106,7 @@ async def ready(request: Request) -> Response[dict[str, object]]:
     failing = [name for name, passed in results.items() if not passed]
     if not failing:
         return Response({"status": "ready", "checks": checks})
-    if _still_serves(failing, results, platform.documents.engine.layout.k):
+    if _still_serves(results, platform.documents.engine.layout.k):
         return Response({"status": "degraded", "checks": checks, "failing": failing})
     title = gettext(NOT_READY)
     problem = {
@@ -120,11 +120,14 @@ async def ready(request: Request) -> Response[dict[str, object]]:
     return Response(problem, status_code=503, media_type="application/problem+json")
 
 
-def _still_serves(failing: list[str], results: dict[str, bool], needed: int) -> bool:
-    """Whether every read still works with these checks failing (the module's docstring)."""
-    locations = [passed for name, passed in results.items() if name.startswith(LOCATION)]
-    shared = all(name == "clamd" or name.startswith(LOCATION) for name in failing)
-    return shared and sum(locations) >= needed
+def _still_serves(results: dict[str, bool], needed: int) -> bool:
+    """Whether every read still works with these results (the module's docstring): only
+    clamd or locations fail, and at least `needed` locations answer."""
+    shared = all(
+        passed or name == "clamd" or name.startswith(LOCATION) for name, passed in results.items()
+    )
+    answering = sum(passed for name, passed in results.items() if name.startswith(LOCATION))
+    return shared and answering >= needed
 
 
 health_handlers = [live, ready]

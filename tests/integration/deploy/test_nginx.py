@@ -30,6 +30,7 @@ from kluis.settings import Settings, load_settings
 from tests.conftest import KEPT_BETWEEN_SERVER_TESTS, LiveServer, _clear_locations, _truncate
 from tests.support import files
 from tests.support.login import JAN, csrf, login
+from tests.support.logs import Records, records_of
 from tests.support.net import free_port
 from tests.support.nginx import HOSTNAME, Nginx, running_nginx
 
@@ -230,26 +231,10 @@ async def test_metrics_are_not_public_but_health_is(proxy, platform_behind, upst
     assert ready.status_code == 200, ready.text
 
 
-class AccessLog(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.INFO)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
 @pytest.fixture
-def access_log() -> Iterator[AccessLog]:
-    handler, logger = AccessLog(), logging.getLogger("kluis.access")
-    level, disabled = logger.level, logger.disabled
-    logger.setLevel(logging.INFO)
-    logger.disabled = False
-    logger.addHandler(handler)
-    yield handler
-    logger.removeHandler(handler)
-    logger.setLevel(level)
-    logger.disabled = disabled
+def access_log() -> Iterator[Records]:
+    with records_of("kluis.access", logging.INFO) as handler:
+        yield handler
 
 
 async def test_nginx_request_id_reaches_the_platform(jan, access_log):

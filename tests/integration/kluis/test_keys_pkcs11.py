@@ -31,6 +31,7 @@ from tests.conftest import LiveServer, _clear_locations, _truncate
 from tests.support import files
 from tests.support.login import JAN, login
 from tests.support.net import free_port
+from tests.support.softhsm import pkcs11_environ
 from tests.support.vault import upload
 from tests.support.world import cast_of
 from vault.models import Document
@@ -179,15 +180,10 @@ async def test_reseal_brings_every_sealed_value_under_the_current_key(
 async def _kluis(monkeypatch, settings, *args: str, code: int = 0) -> str:
     """Run a `kluis` command on `settings`' database and token, as an operator would (in a
     thread: the command runs an event loop of its own)."""
-    config = settings.pkcs11
     for name, value in {
         "KLUIS_ENV": "test",
         "KLUIS_DATABASE_URL": settings.database_url,
-        "KLUIS_KEY_PROVIDER": "pkcs11",
-        "KLUIS_PKCS11__MODULE": config.module,
-        "KLUIS_PKCS11__TOKEN_LABEL": config.token_label,
-        "KLUIS_PKCS11__PIN": config.pin,
-        "KLUIS_PKCS11__LABEL_PREFIX": config.label_prefix,
+        **pkcs11_environ(settings.pkcs11),
     }.items():
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from kluis import cli
 from kluis.keys import managed_keys_from
 from kluis.settings import get_settings, load_settings
-from tests.support.softhsm import unique_prefix
+from tests.support.softhsm import pkcs11_environ, unique_prefix
 
 
 @pytest.fixture
@@ -35,14 +35,7 @@ def run():
 @pytest.fixture
 def on_token(monkeypatch, softhsm):
     prefix = unique_prefix()
-    for name, value in {
-        "KLUIS_ENV": "test",
-        "KLUIS_KEY_PROVIDER": "pkcs11",
-        "KLUIS_PKCS11__MODULE": softhsm.module,
-        "KLUIS_PKCS11__TOKEN_LABEL": softhsm.token_label,
-        "KLUIS_PKCS11__PIN": softhsm.pin,
-        "KLUIS_PKCS11__LABEL_PREFIX": prefix,
-    }.items():
+    for name, value in {"KLUIS_ENV": "test", **pkcs11_environ(softhsm.settings(prefix))}.items():
         monkeypatch.setenv(name, value)
     return prefix
 

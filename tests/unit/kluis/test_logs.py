@@ -20,6 +20,7 @@ from kluis.logs import (
 )
 from kluis.settings import load_settings
 from tests.support.login import JAN, MARIE, bis_number
+from tests.support.logs import Records
 from tests.unit.kluis.test_settings import PRODUCTION
 
 JAN_FORMS = (JAN, "85.07.30-033.28", "850730-033-28", "850730 033 28", "85/07/30-033.28")
@@ -50,23 +51,14 @@ def test_other_numbers_are_left_alone(text):
     assert redact(text) == text
 
 
-class Captured(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
 @pytest.fixture
-def configured() -> Iterator[Captured]:
+def configured() -> Iterator[Records]:
     """Logging as the server configures it, plus a handler of the test's own (not ours:
     what reaches it is what any foreign handler would get)."""
     root = logging.getLogger()
     level = root.level
     configure_logging(load_settings({"KLUIS_ENV": "test"}, log_level="DEBUG"))
-    captured = Captured()
+    captured = Records()
     root.addHandler(captured)
     yield captured
     root.removeHandler(captured)

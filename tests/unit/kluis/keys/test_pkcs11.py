@@ -21,7 +21,7 @@ from kluis.keys import key_provider_from, managed_keys_from
 from kluis.keys import pkcs11 as provider_module
 from kluis.keys.pkcs11 import Pkcs11Keys
 from kluis.settings import load_settings
-from tests.support.softhsm import unique_prefix
+from tests.support.softhsm import pkcs11_environ, unique_prefix
 
 
 @pytest.fixture
@@ -161,16 +161,7 @@ def test_a_lost_session_is_replaced(keys):
 
 def test_the_settings_choose_the_token(softhsm):
     prefix = unique_prefix()
-    settings = load_settings(
-        {
-            "KLUIS_ENV": "test",
-            "KLUIS_KEY_PROVIDER": "pkcs11",
-            "KLUIS_PKCS11__MODULE": softhsm.module,
-            "KLUIS_PKCS11__TOKEN_LABEL": softhsm.token_label,
-            "KLUIS_PKCS11__PIN": softhsm.pin,
-            "KLUIS_PKCS11__LABEL_PREFIX": prefix,
-        }
-    )
+    settings = load_settings({"KLUIS_ENV": "test", **pkcs11_environ(softhsm.settings(prefix))})
     managed_keys_from(settings, require_keys=False).create_missing()
 
     provider = key_provider_from(settings)
