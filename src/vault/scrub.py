@@ -27,6 +27,10 @@ from vault.services import Documents, manifest_of
 from vault.storage import DESTROYED, DocumentUnreadable, Manifest, fragment_key
 from vault.storage import fragments as blocks
 
+# Whatever destroyed it first (its owner, the after-death rules, an office), this is what
+# the history says of the second destruction.
+REDESTROYED = "vault:document:destroyed-again"
+
 GRACE_SECONDS = 3600.0
 
 
@@ -103,15 +107,23 @@ class Scrubber:
         report = ScrubReport()
         destroyed = await self._destroyed()
         known: set[uuid.UUID] = set()
+        resurrected: list[Document] = []
         async for document in self._all(db):
             known.add(document.id)
             report.documents += 1
             if document.id in destroyed:
-                await self._destroy_again(db, document, report, actor if repair else None)
+                report.resurrected.append(str(document.id))
+                resurrected.append(document)
             else:
                 await self._check(document, report, repair)
             if progress:
                 progress(1)
+        # After the stream: a commit would end the transaction its cursor reads in.
+        if repair and resurrected:
+            for document in resurrected:
+                await self._destroy_again(db, document, actor)
+                report.redestroyed.append(str(document.id))
+            await purge_deleted(db)
         cutoff = time.time() - grace_seconds
         for location in self.engine.locations:
             async for key in location.keys():
@@ -152,27 +164,20 @@ class Scrubber:
                     found.add(document_id)
         return found
 
-    async def _destroy_again(
-        self, db: AsyncSession, document: Document, report: ScrubReport, actor: Actor | None
-    ) -> None:
+    async def _destroy_again(self, db: AsyncSession, document: Document, actor: Actor) -> None:
         """A row of a destroyed document is back (a database restored from a backup taken
         before the destruction): its key goes again, and whatever fragments came back."""
-        report.resurrected.append(str(document.id))
-        if actor is None:  # not repairing
-            return
         await db.execute(delete(Document).where(Document.id == document.id))
         await audit.record(
             db,
-            subject_id=document.owner_id or document.office_id,
-            action="vault:document:destroyed",
+            subject_id=document.holder_id,
+            action=REDESTROYED,
             actor=actor,
             target=document.name,
             detail={"document": str(document.id), "reason": "restored-after-destruction"},
         )
         await db.commit()
-        await purge_deleted(db)
         await self.engine.destroy(document.id)
-        report.redestroyed.append(str(document.id))
 
     @staticmethod
     async def _all(db: AsyncSession) -> AsyncIterator[Document]:

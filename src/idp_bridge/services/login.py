@@ -169,7 +169,6 @@ class IdentityBroker:
             detail={"provider": provider_name, "loa": identity.loa},
         )
         await db.commit()
-        await self.sessions.share(db, token)
         return LoginResult(session_token=token, person=person, next_path=attempt.next_path)
 
     async def _consume_attempt(

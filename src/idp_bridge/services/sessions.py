@@ -33,8 +33,6 @@ from kluis.settings import Settings
 # last_seen_at is written at most this often, not on every request.
 TOUCH_INTERVAL = timedelta(seconds=60)
 ID_TOKEN_AAD = b"session.id_token"
-# Sessions opened in a database session's transaction, for `Sessions.share` after its commit.
-_OPENED = "idp_bridge.sessions.opened"
 
 
 def token_hash(token: str) -> str:
@@ -90,8 +88,7 @@ class Sessions:
         self, db: AsyncSession, person: Person, identity: VerifiedIdentity, ip: str | None
     ) -> str:
         """A new session for a verified login (in the caller's transaction). Returns the token.
-
-        Once the caller has committed, `share` puts it in the session cache."""
+        Its first request finds it in the database and puts it in the session cache."""
         token = secrets.token_urlsafe(32)
         now = datetime.now(UTC)
         session = WebSession(
@@ -110,26 +107,7 @@ class Sessions:
             ip=ip,
         )
         db.add(session)
-        db.info.setdefault(_OPENED, {})[session.token_hash] = session
         return token
-
-    async def share(self, db: AsyncSession, token: str) -> None:
-        """After the commit that opened it: the session in the cache, so that even the first
-        request after the login costs no session query. Never before the commit: the cache
-        must not know a session the record does not."""
-        session = db.info.get(_OPENED, {}).pop(token_hash(token), None)
-        if self.cache is None or session is None:
-            return
-        await self.cache.put(
-            session.token_hash,
-            session_id=session.id,
-            person_id=session.person_id,
-            provider=session.provider,
-            loa=session.loa,
-            expires_at=session.expires_at,
-            now=datetime.now(UTC),
-            written=session.last_seen_at,
-        )
 
     async def load(self, db: AsyncSession, token: str | None) -> CurrentSession | None:
         if not token:

@@ -40,6 +40,7 @@ ACTION_LABELS.update(
         "vault:document:changed": N_("Document categories or labels changed"),
         "vault:document:deleted": N_("Document deleted"),
         "vault:document:destroyed": N_("Document destroyed after death"),
+        "vault:document:destroyed-again": N_("Document destroyed again after a restore"),
         "vault:quota:changed": N_("Storage space changed"),
     }
 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ from vault.storage.reader import (
     destroyed_key,
     fragment_key,
 )
+
+log = logging.getLogger(__name__)
 
 
 class StorageUnavailable(Unavailable):
@@ -117,10 +120,15 @@ class StorageEngine:
         location that says it was destroyed. The marker outlives any database backup: after a
         restore brings the document's row (and wrapped key) back, `kluis storage scrub
         --repair` finds the marker and destroys it again."""
-        await asyncio.gather(
+        marked = await asyncio.gather(
             *(_mark_destroyed(location, document_id) for location in self.locations),
             return_exceptions=True,
         )
+        for location, outcome in zip(self.locations, marked, strict=True):
+            if isinstance(outcome, BaseException):
+                # The destruction goes on (the key is gone already); without this marker a
+                # restored backup is found only at the other locations. Scrub re-marks.
+                log.warning("no destruction marker at %s: %r", location.name, outcome)
         await self.delete(document_id)
 
     async def delete(self, document_id: uuid.UUID) -> None:

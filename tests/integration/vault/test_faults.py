@@ -194,7 +194,9 @@ async def test_a_destroyed_document_stays_destroyed_after_a_restore(server, plat
     assert len(destruction_markers(server)) == 3
     async with server.sessions() as db:
         reasons = await db.scalars(
-            select(HistoryEvent.detail).where(HistoryEvent.action == "vault:document:destroyed")
+            select(HistoryEvent.detail).where(
+                HistoryEvent.action == "vault:document:destroyed-again"
+            )
         )
         assert [r["reason"] for r in reasons] == ["restored-after-destruction"]
     assert (await scrub(platform, repair=False)).healthy

@@ -119,3 +119,17 @@ async def test_delete_removes_every_fragment(engine, tmp_path):
     document_id, _key, _manifest = await store(engine, os.urandom(CHUNK))
     await engine.delete(document_id)
     assert fragment_files(tmp_path) == []
+
+
+async def test_a_marker_a_location_cannot_take_is_logged_and_the_rest_destroyed(
+    engine, tmp_path, caplog
+):
+    document_id, _key, _manifest = await store(engine, os.urandom(CHUNK))
+    shutil.rmtree(tmp_path / "l1")
+    (tmp_path / "l1").write_text("not a directory")  # a location that takes nothing
+    await engine.destroy(document_id)
+    assert "no destruction marker at l1" in caplog.text
+    for location in ("l0", "l2"):
+        assert [p.name for p in fragment_files(tmp_path / location)] == [
+            f"{document_id.hex}.destroyed"
+        ]
