@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import subprocess
 import sys
@@ -86,7 +88,10 @@ def dev() -> None:
                 sys.executable,
                 *("-m", "kluis.cli", "worker", "--pool", "solo", "--concurrency", "1"),
                 *("--beat", "--schedule", str(schedule)),
-            ]
+            ],
+            # A group of its own: its embedded beat is a child process, which must stop
+            # with it even when the worker has to be killed.
+            process_group=0,
         )
         click.echo(f"task worker started (pid {worker.pid})")
         if settings.mail.mailer == "outbox":
@@ -95,13 +100,21 @@ def dev() -> None:
         _serve_development(settings, create_app(settings))
     finally:
         if worker is not None:
-            worker.terminate()  # a warm shutdown: unfinished tasks go back to the broker
-            try:
-                worker.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+            _stop_group(worker)
         if clamd is not None:
             clamd.stop()
+
+
+def _stop_group(leader: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the leader's process group (a warm shutdown: unfinished tasks go back to
+    the broker), then SIGKILL to whatever of it is left after 15 s, or after the leader."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(leader.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        leader.wait(timeout=15)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(leader.pid, signal.SIGKILL)
+    leader.wait()
 
 
 def _exit_on_signal(signum: int, _frame: object) -> None:

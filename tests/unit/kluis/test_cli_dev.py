@@ -1,5 +1,5 @@
 """`kluis dev` (what `make run` starts) on a fresh data folder: it migrates, seeds, serves,
-and a plain `kill` stops its task worker and its clamd with it."""
+and a plain `kill` stops its task worker (with the worker's own children) and its clamd."""
 
 from __future__ import annotations
 
@@ -42,15 +42,18 @@ def test_kluis_dev_serves_and_a_kill_stops_all_it_started(tmp_path):
             except httpx.TransportError:
                 time.sleep(0.1)
         group = _processes_in_group(process.pid)
-        assert any("clamd" in p for p in group) and any(" worker " in p for p in group), group
+        assert any("clamd" in p for p in group), group
+        workers = [pid for pid, command in _children(process.pid) if " worker " in command]
+        assert len(workers) == 1  # in a group of its own, with its beat
 
         process.send_signal(signal.SIGTERM)  # to `kluis dev` alone, not its group
         process.wait(timeout=30)
         for _ in range(100):
-            if not _processes_in_group(process.pid):
+            if not _processes_in_group(process.pid) and not _processes_in_group(workers[0]):
                 break
             time.sleep(0.1)
         assert _processes_in_group(process.pid) == []
+        assert _processes_in_group(workers[0]) == []
     finally:
         try:
             os.killpg(process.pid, signal.SIGKILL)
@@ -58,8 +61,8 @@ def test_kluis_dev_serves_and_a_kill_stops_all_it_started(tmp_path):
             pass
 
 
-def _processes_in_group(group: int) -> list[str]:
-    """The command lines of the live processes of a process group, zombies left out."""
+def _live_processes() -> list[tuple[int, int, int, str]]:
+    """(pid, parent, group, command line) of every live process, zombies left out."""
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -71,6 +74,14 @@ def _processes_in_group(group: int) -> list[str]:
                 command = f.read().replace(b"\0", b" ").decode()
         except OSError:
             continue
-        if int(fields[2]) == group and fields[0] != "Z":
-            found.append(command)
+        if fields[0] != "Z":
+            found.append((int(entry), int(fields[1]), int(fields[2]), command))
     return found
+
+
+def _processes_in_group(group: int) -> list[str]:
+    return [command for _, _, g, command in _live_processes() if g == group]
+
+
+def _children(parent: int) -> list[tuple[int, str]]:
+    return [(pid, command) for pid, p, _, command in _live_processes() if p == parent]
