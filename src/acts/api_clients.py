@@ -120,7 +120,8 @@ class OfficeClients:
         client = OfficeApiClient(
             kind=kind,
             office_id=office_id,
-            client_id=secrets.token_urlsafe(24),
+            # Hex: an id beginning with '-' would read as an option on `kluis notary client`.
+            client_id=secrets.token_hex(24),
             name=_client_name(name),
             jwks=parse_jwks(jwks),
         )

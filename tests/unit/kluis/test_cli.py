@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 
 import pytest
@@ -156,6 +157,7 @@ def test_office_api_clients(kluis, tmp_path):
         "notary", "client", "add", "--office", "0403170701", "--name", "Akteprogramma",
         "--jwks", str(jwks),
     ).strip()  # fmt: skip
+    assert re.fullmatch(r"[0-9a-f]{48}", client_id), client_id  # never read as an option
     assert f"{client_id}\tAkteprogramma" in kluis(
         "notary", "client", "list", "--office", "0403170701"
     )
