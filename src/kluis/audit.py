@@ -10,13 +10,14 @@ Action tags read `source:subject:action` (`idp:login:succeeded`). Details never 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from advanced_alchemy.base import UUIDBase
 from advanced_alchemy.types import GUID, DateTimeUTC
@@ -27,8 +28,11 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
+    Table,
     UniqueConstraint,
     and_,
+    bindparam,
+    case,
     false,
     func,
     not_,
@@ -36,10 +40,13 @@ from sqlalchemy import (
     select,
     true,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.dml import ReturningInsert, Update
+from sqlalchemy.sql.elements import BindParameter
 
-from kluis.db import insert_unless_exists
 from kluis.text import N_
 
 # Events that concern no identified person (a refused login before we knew who) belong to
@@ -73,6 +80,11 @@ class HistoryEvent(UUIDBase):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+_HEADS = cast(Table, HistoryHead.__table__)
+_EVENTS = cast(Table, HistoryEvent.__table__)
+_EVENT_COLUMNS = [c.key for c in _EVENTS.columns if c.key != "sa_orm_sentinel"]
 
 
 @dataclass(frozen=True)
@@ -166,19 +178,104 @@ def event_hash(event: HistoryEvent) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-async def _locked_head(db: AsyncSession, subject_id: uuid.UUID) -> HistoryHead:
-    await insert_unless_exists(
-        db, HistoryHead, ["subject_id"], id=uuid.uuid4(), subject_id=subject_id, seq=0, hash=GENESIS
+@dataclass(frozen=True)
+class Entry:
+    """One history entry to write (`record_all`)."""
+
+    subject_id: uuid.UUID
+    action: str
+    actor: Actor
+    target: str | None = None
+    detail: dict[str, Any] | None = None
+
+
+# The statements of `record_all`, built once and so compiled once. (SQLAlchemy caches no
+# INSERT with several rows of VALUES: several rows go as a list of parameters, which it
+# sends as one statement.)
+
+
+@functools.cache
+def _lock_heads_statement(dialect: str) -> ReturningInsert[Any]:
+    """Creates the heads that are missing and locks the others: the conflict's no-op update
+    takes a row lock on PostgreSQL, and on SQLite, whose writers are serialised, the write
+    lock before any head is read."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(_HEADS)
+    return statement.on_conflict_do_update(
+        index_elements=["subject_id"], set_={"subject_id": statement.excluded.subject_id}
+    ).returning(_HEADS.c.subject_id, _HEADS.c.seq, _HEADS.c.hash)
+
+
+def _numbered(column: str, n: int) -> BindParameter[Any]:
+    """Head `n`'s value of `column`, in a statement built once for a number of heads."""
+    return bindparam(f"{column}_{n}", type_=_HEADS.c[column].type)
+
+
+@functools.cache
+def _move_heads_statement(count: int) -> Update:
+    """Sets each of `count` heads to its chain's new last event, in one statement."""
+    subjects = [_numbered("subject_id", n) for n in range(count)]
+    whens = list(enumerate(_HEADS.c.subject_id == subject for subject in subjects))
+    return (
+        _HEADS.update()
+        .where(_HEADS.c.subject_id.in_(subjects))
+        .values(
+            seq=case(*((when, _numbered("seq", n)) for n, when in whens)),
+            hash=case(*((when, _numbered("hash", n)) for n, when in whens)),
+        )
     )
-    # FOR UPDATE serialises appends to one subject's chain on PostgreSQL (SQLite serialises
-    # writers anyway); populate_existing makes sure we read the locked row, not a cached one.
-    query = (
-        select(HistoryHead)
-        .where(HistoryHead.subject_id == subject_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+
+
+async def _locked_heads(
+    db: AsyncSession, subject_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, tuple[int, str]]:
+    """Each chain's last sequence number and hash, locked until the transaction ends.
+    PostgreSQL locks the rows in the order given: sorted, two writers of the same chains
+    cannot each hold one the other waits for."""
+    rows = await db.execute(
+        _lock_heads_statement(db.bind.dialect.name),
+        [
+            {"id": uuid.uuid4(), "subject_id": subject_id, "seq": 0, "hash": GENESIS}
+            for subject_id in sorted(subject_ids)
+        ],
     )
-    return (await db.execute(query)).scalar_one()
+    return {subject_id: (seq, last) for subject_id, seq, last in rows}
+
+
+async def record_all(db: AsyncSession, entries: Sequence[Entry]) -> list[HistoryEvent]:
+    """Append entries to their subjects' chains, in the caller's transaction and in order.
+
+    Three statements whatever the number of entries (lock the heads, insert the events, move
+    the heads), on the tables rather than through the ORM's unit of work: history entries are
+    part of most requests that change something, and the flush cost more than the database."""
+    heads = await _locked_heads(db, list({e.subject_id for e in entries}))
+    events = []
+    at = datetime.now(UTC)
+    for entry in entries:
+        seq, prev_hash = heads[entry.subject_id]
+        event = HistoryEvent(
+            id=uuid.uuid4(),
+            subject_id=entry.subject_id,
+            seq=seq + 1,
+            at=at,
+            actor_id=entry.actor.id,
+            actor_label=entry.actor.label,
+            action=entry.action,
+            target=entry.target,
+            ip=entry.actor.ip,
+            user_agent=(entry.actor.user_agent or "")[:300] or None,
+            detail=entry.detail or {},
+            prev_hash=prev_hash,
+        )
+        event.hash = event_hash(event)
+        heads[entry.subject_id] = (event.seq, event.hash)
+        events.append(event)
+    await db.execute(_EVENTS.insert(), [{k: getattr(e, k) for k in _EVENT_COLUMNS} for e in events])
+    moved: dict[str, Any] = {}
+    for n, (subject_id, (seq, last)) in enumerate(heads.items()):
+        moved[f"subject_id_{n}"], moved[f"seq_{n}"], moved[f"hash_{n}"] = subject_id, seq, last
+    await db.execute(_move_heads_statement(len(heads)), moved)
+    return events
 
 
 async def record(
@@ -191,25 +288,8 @@ async def record(
     detail: dict[str, Any] | None = None,
 ) -> HistoryEvent:
     """Append one event to `subject_id`'s chain, in the caller's transaction."""
-    head = await _locked_head(db, subject_id)
-    event = HistoryEvent(
-        subject_id=subject_id,
-        seq=head.seq + 1,
-        at=datetime.now(UTC),
-        actor_id=actor.id,
-        actor_label=actor.label,
-        action=action,
-        target=target,
-        ip=actor.ip,
-        user_agent=(actor.user_agent or "")[:300] or None,
-        detail=detail or {},
-        prev_hash=head.hash,
-    )
-    event.hash = event_hash(event)
-    head.seq, head.hash = event.seq, event.hash
-    db.add(event)
-    await db.flush()
-    return event
+    entry = Entry(subject_id, action, actor, target, detail)
+    return (await record_all(db, [entry]))[0]
 
 
 def _tag_condition(key: str) -> ColumnElement[bool]:

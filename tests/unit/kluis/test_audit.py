@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 from sqlalchemy import delete, select, update
@@ -97,6 +98,45 @@ async def test_verify_one_subject(db):
     head = await db.scalar(select(HistoryHead).where(HistoryHead.subject_id == ALICE))
     assert head.seq == 3
     assert await audit.chain_intact(db, ALICE)
+
+
+async def test_entries_written_together_chain_like_entries_written_one_by_one(db):
+    await three_events(db)
+    bob = uuid.uuid4()
+    events = await audit.record_all(
+        db,
+        [
+            audit.Entry(ALICE, "test:together:one", ACTOR),
+            audit.Entry(bob, "test:together:two", ACTOR, target="a deed", detail={"n": 2}),
+            audit.Entry(ALICE, "test:together:three", ACTOR),
+        ],
+    )
+    await db.commit()
+
+    assert [(e.subject_id, e.seq) for e in events] == [(ALICE, 4), (bob, 1), (ALICE, 5)]
+    assert events[2].prev_hash == events[0].hash
+    assert events[1].prev_hash == audit.GENESIS
+    assert (await audit.verify(db)).ok
+    newest = await audit.history_for(db, bob)
+    assert [(e.target, e.detail) for e in newest] == [("a deed", {"n": 2})]
+
+
+async def test_concurrent_writers_of_the_same_chains_wait_for_each_other(platform, db):
+    """The heads are locked: writers to the same chains, in either order, each append after
+    the other, and none fails on a taken sequence number or a deadlock."""
+    bob = uuid.uuid4()
+
+    async def write(subjects: list[uuid.UUID]) -> None:
+        async with platform.session_maker() as session:
+            await audit.record_all(session, [audit.Entry(s, "test:race", ACTOR) for s in subjects])
+            await asyncio.sleep(0.01)  # hold the locks while the others queue
+            await session.commit()
+
+    await asyncio.gather(*(write([ALICE, bob] if n % 2 else [bob, ALICE]) for n in range(6)))
+
+    report = await audit.verify(db)
+    assert report.ok
+    assert report.events == 12
 
 
 # -- kinds: how the history groups action tags for a citizen ----------------------------
