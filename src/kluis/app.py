@@ -8,6 +8,7 @@ import importlib
 from dataclasses import dataclass
 from typing import Any
 
+from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -274,9 +275,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
     def constant(value: Any) -> Provide:
         return Provide(lambda: value, sync_to_thread=False)
 
+    db_config = database.sqlalchemy_config(platform.engine)
     app = Litestar(
         route_handlers=handlers,
-        plugins=[database.sqlalchemy_plugin(platform.engine)],
+        plugins=[SQLAlchemyPlugin(config=db_config)],
         dependencies={
             "settings": constant(settings),
             "broker": constant(platform.identity.broker),
@@ -325,6 +327,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "identity": platform.identity,
                 "notifications": platform.notifications,
                 "session_maker": platform.session_maker,
+                "db_config": db_config,
                 "csrf_config": csrf,
             }
         ),

@@ -13,7 +13,6 @@ from advanced_alchemy.base import UUIDAuditBase, orm_registry
 from advanced_alchemy.extensions.litestar import (
     AsyncSessionConfig,
     SQLAlchemyAsyncConfig,
-    SQLAlchemyPlugin,
 )
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -68,14 +67,16 @@ def session_maker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-def sqlalchemy_plugin(engine: AsyncEngine) -> SQLAlchemyPlugin:
-    return SQLAlchemyPlugin(
-        config=SQLAlchemyAsyncConfig(
-            engine_instance=engine,
-            session_config=AsyncSessionConfig(expire_on_commit=False),
-            session_dependency_key="db",
-            create_all=False,
-        )
+def sqlalchemy_config(engine: AsyncEngine) -> SQLAlchemyAsyncConfig:
+    """The request's database session (`db`). `provide_session(state, scope)` gives the one
+    session of a request: the identity middleware reads the session cookie's row with it,
+    and the handler goes on in it."""
+    return SQLAlchemyAsyncConfig(
+        engine_instance=engine,
+        session_config=AsyncSessionConfig(expire_on_commit=False),
+        session_dependency_key="db",
+        create_all=False,
+        enable_file_object_listener=False,  # no FileObject columns: a flush needs no scan
     )
 
 

@@ -47,26 +47,40 @@ def request_actor(request: Request[Any, Any, Any]) -> Actor:
 
 
 def identity_middleware(app: ASGIApp) -> ASGIApp:
-    """Before guards and handlers: the session named by the cookie, if it is still valid."""
+    """Before guards and handlers: the session named by the cookie, if it is still valid.
+
+    It is read in the request's own database session (the one the handler gets as `db`), so
+    a request checks out one connection, not two."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         # Static files need no session: no database round trip for each of them. Nor do
         # routes marked `sessionless` (health probes, metrics).
         handler = scope.get("route_handler")
         sessionless = handler is not None and handler.opt.get("sessionless", False)
-        if scope["type"] == "http" and not sessionless and not scope["path"].startswith("/static/"):
-            state = scope["litestar_app"].state
-            token = ASGIConnection(scope).cookies.get(state.settings.session_cookie)
-            identity, unread = None, 0
+        if scope["type"] != "http" or sessionless or scope["path"].startswith("/static/"):
+            await app(scope, receive, send)
+            return
+        state = scope["litestar_app"].state
+        token = ASGIConnection(scope).cookies.get(state.settings.session_cookie)
+        identity, unread, db = None, 0, None
+        try:
             if token:
-                async with state.session_maker() as db:
-                    identity = await state.identity.sessions.load(db, token)
+                db = state.db_config.provide_session(state, scope)
+                identity = await state.identity.sessions.load(db, token)
+                if identity is not None:
+                    # Detached, as it was read: a handler's rollback must not expire it.
+                    db.expunge(identity.person)
                     # Pages show how many notifications are unread; the API has its route.
-                    if identity is not None and not scope["path"].startswith("/api/"):
+                    if not scope["path"].startswith("/api/"):
                         unread = await state.notifications.unread(db, identity.person.id)
             if identity is not None and identity.person.language in state.settings.languages:
                 set_language(identity.person.language)  # a person's own choice wins
             scope.setdefault("state", {}).update(identity=identity, unread_notifications=unread)
-        await app(scope, receive, send)
+            await app(scope, receive, send)
+        finally:
+            # The plugin closes the session when the response starts; this is for a request
+            # that ends before one does (a client gone, an error while answering).
+            if db is not None:
+                await db.close()
 
     return middleware
