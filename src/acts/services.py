@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from acts.domain import check_role, nrn_digits, parse_enterprise_number
@@ -43,6 +43,14 @@ class MemberView:
     @property
     def label(self) -> str:
         return self.person.full_name if self.person is not None else self.masked_nrn
+
+
+# Built once: every request of a high-assurance session runs it.
+_ROLES = (
+    select(OfficeMember.role, NotaryOffice.id, NotaryOffice.name)
+    .join(NotaryOffice, NotaryOffice.id == OfficeMember.office_id)
+    .where(OfficeMember.nrn_index == bindparam("nrn_index"))
+)
 
 
 class NotaryRegister:
@@ -248,9 +256,5 @@ class NotaryRegister:
 
     async def roles_for(self, db: AsyncSession, person_nrn_index: str) -> list[Role]:
         """The register's roles for a person (the broker asks only on a high-assurance login)."""
-        rows = await db.execute(
-            select(OfficeMember.role, NotaryOffice.id, NotaryOffice.name)
-            .join(NotaryOffice, NotaryOffice.id == OfficeMember.office_id)
-            .where(OfficeMember.nrn_index == person_nrn_index)
-        )
+        rows = await db.execute(_ROLES, {"nrn_index": person_nrn_index})
         return [Role(name=role, scope_id=oid, scope_label=name) for role, oid, name in rows]

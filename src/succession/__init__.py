@@ -46,7 +46,7 @@ def build_succession(
     return Succession(
         choices=Choices(),
         notices=notices,
-        estates=Estates(keys, identity.people, notices, notifications),
+        estates=Estates(keys, notices, notifications),
         inheritances=Inheritances(documents),
         sweep=Sweep(shares, Destruction(documents.engine), notifications),
     )

@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from acts import NotaryOffice, nrn_digits
 from idp_bridge import NationalNumber, Person, masked_nrn, nrn_index, seal_nrn
 from idp_bridge.notifications import Notifications
-from idp_bridge.services import People
 from kluis import audit
 from kluis.errors import Conflict, Invalid, NotFound
 from kluis.keys import KeyProvider
@@ -66,12 +65,10 @@ class Estates:
     def __init__(
         self,
         keys: KeyProvider,
-        people: People,
         notices: DeathNotices,
         notifications: Notifications,
     ) -> None:
         self.keys = keys
-        self.people = people
         self.notices = notices
         self.notifications = notifications
 
@@ -81,31 +78,21 @@ class Estates:
         """Recorded in the person's history (living or not) and in the office's."""
         reason = check_reason(reason)
         digits = nrn_digits(nrn)
-        person = await self.people.by_nrn(db, digits)
-        notice = await self.notices.of(db, person.id) if person is not None else None
+        person, notice = await self.notices.by_nrn(db, digits)
         found = Lookup(None, None, None, None)
         if notice is not None and person is not None:
             found = await self.about(db, notice, person)
         detail = {"reason": reason, "office": notary.office_name, "death_recorded": bool(notice)}
-        if person is not None:
-            await audit.record(
-                db,
-                subject_id=person.id,
-                action="succession:lookup",
-                actor=notary.actor,
-                detail=detail,
+        # A living person's name is not revealed, not even to the office's history.
+        target = found.person.full_name if found.person is not None else _masked(digits)
+        entries = [
+            audit.Entry(
+                notary.office_id, "succession:lookup", notary.actor, target=target, detail=detail
             )
-        await audit.record(
-            db,
-            subject_id=notary.office_id,
-            action="succession:lookup",
-            actor=notary.actor,
-            # A living person's name is not revealed, not even to the office's history.
-            target=person.full_name
-            if notice is not None and person is not None
-            else _masked(digits),
-            detail=detail,
-        )
+        ]
+        if person is not None:
+            entries.append(audit.Entry(person.id, "succession:lookup", notary.actor, detail=detail))
+        await audit.record_all(db, entries)
         await db.commit()
         return found
 
@@ -119,8 +106,7 @@ class Estates:
 
     async def open(self, db: AsyncSession, *, nrn: str, reason: str, notary: Notary) -> EstateView:
         reason = check_reason(reason)
-        person = await self.people.by_nrn(db, nrn_digits(nrn))
-        notice = await self.notices.of(db, person.id) if person is not None else None
+        person, notice = await self.notices.by_nrn(db, nrn_digits(nrn))
         if notice is None or person is None:
             raise NotFound(
                 "No death is recorded for this national registry number.",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -48,6 +48,14 @@ VOIDED = N_(
 
 def in_force() -> ColumnElement[bool]:
     return DeathNotice.status.not_in(ENDED)
+
+
+# Built once: a notary's look-up runs it (bench/scale.py).
+_PERSON_AND_NOTICE = (
+    select(Person, DeathNotice)
+    .outerjoin(DeathNotice, and_(DeathNotice.person_id == Person.id, in_force()))
+    .where(Person.nrn_index == bindparam("nrn_index"))
+)
 
 
 async def heir_people(db: AsyncSession, estate_id: uuid.UUID) -> list[Person]:
@@ -109,6 +117,15 @@ class DeathNotices:
         return await db.scalar(
             select(DeathNotice).where(DeathNotice.person_id == person_id, in_force())
         )
+
+    async def by_nrn(
+        self, db: AsyncSession, digits: str
+    ) -> tuple[Person | None, DeathNotice | None]:
+        """The person with this number, if they have an account, and the notice in force
+        about them, if any: one query."""
+        index = self.people.index_of(digits)
+        row = (await db.execute(_PERSON_AND_NOTICE, {"nrn_index": index})).one_or_none()
+        return (row[0], row[1]) if row is not None else (None, None)
 
     async def record(
         self,

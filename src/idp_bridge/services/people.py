@@ -43,10 +43,12 @@ class People:
         self.keys = keys
         self.hooks = hooks or Hooks()
 
+    def index_of(self, digits: str) -> str:
+        """The blind index a person is found by (`Person.nrn_index`)."""
+        return nrn_index(self.keys, digits)
+
     async def by_nrn(self, db: AsyncSession, digits: str) -> Person | None:
-        return await db.scalar(
-            select(Person).where(Person.nrn_index == nrn_index(self.keys, digits))
-        )
+        return await db.scalar(select(Person).where(Person.nrn_index == self.index_of(digits)))
 
     async def upsert(
         self,
