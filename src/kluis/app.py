@@ -306,11 +306,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[
             DefineMiddleware(language_middleware(settings.languages, settings.default_language)),
             DefineMiddleware(security_headers(settings)),
+            # Logins per address, before any session is read.
+            DefineMiddleware(rate_limiter.login_middleware),
             DefineMiddleware(identity_middleware),
             # An office's software: a bearer token instead of a session cookie.
             DefineMiddleware(office_software_middleware),
-            # Logins per address; the API per session or client (found by the two above).
-            DefineMiddleware(rate_limiter.middleware),
+            # The API per session or client (found by the two above).
+            DefineMiddleware(rate_limiter.api_middleware),
             # Innermost: CSRF for cookie-authenticated requests (not for bearer-token ones).
             csrf_middleware(settings, csrf),
         ],
@@ -328,6 +330,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "notifications": platform.notifications,
                 "session_maker": platform.session_maker,
                 "db_config": db_config,
+                "trusted_networks": rate_limiter.networks,
                 "csrf_config": csrf,
             }
         ),

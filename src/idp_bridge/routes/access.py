@@ -16,6 +16,7 @@ from kluis.audit import Actor
 from kluis.errors import Unauthenticated
 from kluis.text import N_
 from kluis.web.i18n import set_language
+from kluis.web.ratelimit import client_address
 
 
 def identity_of(connection: ASGIConnection[Any, Any, Any, Any]) -> CurrentSession | None:
@@ -37,7 +38,10 @@ def current(request: Request[Any, Any, Any]) -> CurrentSession:
 def request_actor(request: Request[Any, Any, Any]) -> Actor:
     visitor = Actor(
         label=N_("unidentified visitor"),
-        ip=request.client.host if request.client else None,
+        # Behind the reverse proxy, the client it names (as the rate limits count it).
+        ip=client_address(request.scope, request.app.state.trusted_networks)
+        if request.client
+        else None,
         user_agent=request.headers.get("user-agent"),
     )
     identity = identity_of(request)

@@ -164,11 +164,18 @@ class RateLimiter:
         if count > limit:
             raise RateLimited(retry_after=max(1, math.ceil(left_ms / 1000)))
 
-    def middleware(self, app: ASGIApp) -> ASGIApp:
-        """After the session and bearer-token middleware (it keys by what they found)."""
+    def login_middleware(self, app: ASGIApp) -> ASGIApp:
+        """Logins, before the session is read: a flood of them costs no session look-up."""
+        return self._middleware(app, LOGIN_PREFIXES)
 
+    def api_middleware(self, app: ASGIApp) -> ASGIApp:
+        """The API, after the session and bearer-token middleware (it keys by what they
+        found)."""
+        return self._middleware(app, (API_PREFIX,))
+
+    def _middleware(self, app: ASGIApp, prefixes: tuple[str, ...]) -> ASGIApp:
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] == "http":
+            if scope["type"] == "http" and scope["path"].startswith(prefixes):
                 await self.check(scope)
             await app(scope, receive, send)
 

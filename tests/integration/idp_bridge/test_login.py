@@ -11,8 +11,10 @@ from sqlalchemy import func, select
 from idp_bridge.models import Person, ProviderLink, WebSession
 from kluis.audit import PLATFORM_SUBJECT, HistoryEvent
 from kluis.db import metadata
+from kluis.settings import RateLimitSettings
 from tests.conftest import LiveServer
 from tests.support import files
+from tests.support.instances import instances
 from tests.support.login import JAN, MARIE, MINOR, bis_number, callback_url, choose, csrf, login
 from tests.support.vault import upload
 
@@ -86,6 +88,26 @@ async def test_history_lists_the_login(server, browser_client):
     page = await browser_client.get("/history")
     assert 'data-action="idp:login:succeeded"' in page.text
     assert 'id="chain-status"' in page.text
+
+
+@pytest.mark.parametrize(
+    ("proxies", "recorded"),
+    [(["127.0.0.1"], "198.51.100.7"), ([], "127.0.0.1")],
+    ids=["behind-a-trusted-proxy", "direct"],
+)
+async def test_the_history_records_the_client_the_trusted_proxy_names(
+    server, settings, proxies, recorded
+):
+    """Behind nginx every connection comes from the proxy: the history records the client
+    the proxy forwards for, and believes X-Forwarded-For only from a trusted proxy."""
+    limits = RateLimitSettings(trusted_proxies=proxies)
+    forwarded = {"x-forwarded-for": "198.51.100.7"}
+    with instances(settings, 1, rate_limits=limits) as (only,):
+        async with httpx.AsyncClient(base_url=only.url, headers=forwarded, timeout=20) as client:
+            await login(client, login_hint=JAN)
+            history = (await client.get("/api/v1/history")).json()
+    assert history["events"][0]["action"] == "idp:login:succeeded"
+    assert history["events"][0]["ip"] == recorded
 
 
 async def test_person_is_keyed_on_the_nrn_not_on_the_providers_subject(server, browser_client):

@@ -105,6 +105,24 @@ async def test_past_the_limit_a_request_is_refused_until_the_window_ends():
     await limiter.check(login)
 
 
+async def test_each_middleware_counts_only_its_own_paths_and_refuses_before_what_it_wraps():
+    limiter = RateLimiter(LIMITS, MemoryCounter())
+    reached: list[str] = []
+
+    async def inner(scope, receive, send) -> None:  # the session look-up, for the login one
+        reached.append(scope["path"])
+
+    login, api = limiter.login_middleware(inner), limiter.api_middleware(inner)
+    for _ in range(5):
+        await login(scope("/api/v1/me"), None, None)  # not a login: never counted here
+        await api(scope("/auth/login/itsme"), None, None)  # not the API: never counted here
+    for _ in range(2):
+        await login(scope("/auth/login/itsme"), None, None)
+    with pytest.raises(RateLimited):
+        await login(scope("/auth/login/itsme"), None, None)
+    assert reached == ["/api/v1/me", "/auth/login/itsme"] * 5 + ["/auth/login/itsme"] * 2
+
+
 async def test_memory_counters_forget_ended_windows():
     now = [0.0]
     counter = MemoryCounter(clock=lambda: now[0])
