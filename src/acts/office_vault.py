@@ -151,9 +151,10 @@ class OfficeVault:
         self, db: AsyncSession, person: Person, offer: Offer, actor: Actor, start: int, end: int
     ) -> AsyncIterator[bytes]:
         """Look before accepting: recorded in both histories."""
+        stream = await self.documents.stream(offer.document, start, end)
         await self._both(db, offer.exchange, offer.document, "acts:office:offer-downloaded", actor)
         await db.commit()
-        return self.documents.stream(offer.document, start, end)
+        return stream
 
     async def accept(
         self, db: AsyncSession, person: Person, exchange_id: uuid.UUID, actor: Actor

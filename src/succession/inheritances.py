@@ -102,9 +102,10 @@ class Inheritances:
         end: int,
     ) -> AsyncIterator[bytes]:
         """Bytes [start, end] of an inherited document; recorded on both sides first."""
+        stream = await self.documents.stream(document, start, end)
         await self._record(db, heir, inheritance, document, actor, "downloaded")
         await db.commit()
-        return self.documents.stream(document, start, end)
+        return stream
 
     async def copy(
         self,

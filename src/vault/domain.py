@@ -237,6 +237,15 @@ class UploadInterrupted(AppError):
     default_message = N_("The upload was interrupted; nothing was stored.")
 
 
+class DocumentDestroyed(AppError):
+    """A document whose row a restored database backup brought back, though it was
+    destroyed after that backup: its destruction marker says so (StorageEngine.destroy)."""
+
+    status = 410
+    default_type = "document-destroyed"
+    default_message = N_("This document was destroyed and can no longer be opened.")
+
+
 class VaultFrozen(AppError):
     status = 409
     default_type = "vault-frozen"

@@ -213,9 +213,10 @@ class Deeds:
         self, db: AsyncSession, person: Person, view: DeedView, actor: Actor, start: int, end: int
     ) -> AsyncIterator[bytes]:
         """The PDF's bytes [start, end] for a party `get` gave it to; recorded first."""
+        stream = await self.documents.stream(view.document, start, end)
         await self._both(db, person, view, "acts:deed:downloaded", actor)
         await db.commit()
-        return self.documents.stream(view.document, start, end)
+        return stream
 
     # -- internals ---------------------------------------------------------------------
 

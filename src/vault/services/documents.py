@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from kluis.hooks import Hooks, SealStatus
 from kluis.keys import KeyProvider
 from kluis.settings import Settings
 from vault.domain import (
+    DocumentDestroyed,
     FileTooLarge,
     QuotaExceeded,
     check_extension,
@@ -30,6 +32,8 @@ from vault.models import Document, Share, VaultQuota
 from vault.services.intake import scan_and_store
 from vault.storage import DocumentWriter, Manifest, StorageEngine, crypto
 from vault.streaming import chunks
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -74,7 +78,7 @@ def _search_text(name: str, categories: list[str], labels: list[str]) -> str:
     return ("|" + "|".join(tags) + "|" + name).casefold()
 
 
-def _key_aad(document_id: uuid.UUID) -> bytes:
+def data_key_aad(document_id: uuid.UUID) -> bytes:
     return b"document-key:" + document_id.bytes
 
 
@@ -244,7 +248,7 @@ class Documents:
                 document.owner_id = holder.id
             document.size = manifest.size
             document.search_text = _search_text(document.name, document.categories, document.labels)
-            document.wrapped_key = self.keys.seal(data_key, _key_aad(document.id))
+            document.wrapped_key = self.keys.seal(data_key, data_key_aad(document.id))
             document.chunk_bytes = manifest.chunk_bytes
             document.chunk_count = manifest.chunk_count
             document.fragments_needed = manifest.k
@@ -285,6 +289,7 @@ class Documents:
             if source.size > await self._room(db, holder):
                 raise QuotaExceeded()
             await db.commit()  # hold no transaction while the content is copied
+            await self._check_not_destroyed(source)
             document_id, data_key = uuid.uuid4(), crypto.new_data_key()
             writer = await self.engine.writer(document_id, data_key)
             try:
@@ -449,6 +454,7 @@ class Documents:
         end: int | None = None,
     ) -> AsyncIterator[bytes]:
         """The bytes [start, end] of a document `get` gave its owner; recorded first."""
+        stream = await self.stream(document, start, end)
         await audit.record(
             db,
             subject_id=document.holder_id,
@@ -458,15 +464,31 @@ class Documents:
             detail={"document": str(document.id)},
         )
         await db.commit()
-        return self.stream(document, start, end)
+        return stream
 
-    def stream(
+    async def stream(
         self, document: Document, start: int = 0, end: int | None = None
     ) -> AsyncIterator[bytes]:
-        """The bytes [start, end], decrypted as they stream out. Callers check access."""
+        """The bytes [start, end], decrypted as they stream out. Callers check access, and
+        call this before they record the reading: it may be refused.
+
+        Refused (410) when a location holds the document's destruction marker: a database
+        restored from a backup older than the destruction brought its row and key back, and
+        `kluis storage scrub --repair` has not destroyed it again yet (docs/operations.md).
+        """
+        await self._check_not_destroyed(document)
         return self.engine.read(
             manifest_of(document), document.id, self.unwrap_key(document), start, end
         )
+
+    async def _check_not_destroyed(self, document: Document) -> None:
+        if await self.engine.destroyed(document.id):
+            log.warning(
+                "document %s has a destruction marker but a row: a restored backup? "
+                "Run `kluis storage scrub --repair`",
+                document.id,
+            )
+            raise DocumentDestroyed()
 
     async def seal_status(self, db: AsyncSession, document: Document) -> SealStatus | None:
         """For a document from a notary office: whose seal it carries, and if it holds."""
@@ -475,4 +497,4 @@ class Documents:
         return await self.hooks.check_seal(db, document.seal, document.sha256)
 
     def unwrap_key(self, document: Document) -> bytes:
-        return self.keys.open(document.wrapped_key, _key_aad(document.id))
+        return self.keys.open(document.wrapped_key, data_key_aad(document.id))

@@ -203,9 +203,10 @@ class Shares:
         end: int,
     ) -> AsyncIterator[bytes]:
         """Bytes [start, end] of a share `received` gave `person`; recorded first."""
+        stream = await self.documents.stream(received.document, start, end)
         await self._used(db, received, person, actor, "vault:share:downloaded")
         await db.commit()
-        return self.documents.stream(received.document, start, end)
+        return stream
 
     async def copy(
         self, db: AsyncSession, person: Person, share_id: uuid.UUID, actor: Actor

@@ -131,6 +131,15 @@ class StorageEngine:
                 log.warning("no destruction marker at %s: %r", location.name, outcome)
         await self.delete(document_id)
 
+    async def destroyed(self, document_id: uuid.UUID) -> bool:
+        """Whether any location holds the document's destruction marker. A location that
+        does not answer says nothing: reading goes on from the others."""
+        found = await asyncio.gather(
+            *(location.modified(destroyed_key(document_id)) for location in self.locations),
+            return_exceptions=True,
+        )
+        return any(isinstance(when, float | int) for when in found)
+
     async def delete(self, document_id: uuid.UUID) -> None:
         """Delete the fragments (an upload that did not commit, or after `destroy`'s mark)."""
         await asyncio.gather(

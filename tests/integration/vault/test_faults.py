@@ -161,8 +161,8 @@ async def test_server_killed_mid_upload_leaves_no_document_and_scrub_cleans_up(s
 
 async def test_a_destroyed_document_stays_destroyed_after_a_restore(server, platform, jan):
     """A database backup from before a deletion, restored (and, worse, the fragments with
-    it), brings the row and its wrapped key back; the destruction markers the locations
-    keep make scrub destroy it again."""
+    it), brings the row and its wrapped key back. The destruction markers the locations keep
+    refuse it to anyone from the start, and make scrub destroy it again."""
     data = files.pdf(b"my old will")
     document_id = (await upload(jan, "will.pdf", data)).json()["id"]
     async with server.sessions() as db:
@@ -183,7 +183,11 @@ async def test_a_destroyed_document_stays_destroyed_after_a_restore(server, plat
         await db.commit()
     for path, content in fragment_backup.items():
         path.write_bytes(content)
-    assert (await jan.get(f"/api/v1/documents/{document_id}/content")).content == data
+    before = await jan.get("/api/v1/history")
+    refused = await jan.get(f"/api/v1/documents/{document_id}/content")
+    assert (refused.status_code, refused.json()["type"]) == (410, "document-destroyed")
+    assert data not in refused.content
+    assert (await jan.get("/api/v1/history")).json() == before.json()  # no download recorded
 
     found = await scrub(platform, repair=False)
     assert (found.resurrected, found.redestroyed, found.healthy) == ([document_id], [], False)
