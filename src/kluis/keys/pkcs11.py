@@ -147,6 +147,11 @@ class _Session:
             self._keys[label] = key
         return key
 
+    def has_key(self, label: str) -> bool:
+        """Whether the token holds a key so labelled: a search the token filters."""
+        template = {Attribute.CLASS: ObjectClass.SECRET_KEY, Attribute.LABEL: label}
+        return label in self._keys or bool(list(self.session.get_objects(template)))
+
     def labels(self) -> list[str]:
         return [
             str(found[Attribute.LABEL])
@@ -261,7 +266,7 @@ class Pkcs11Keys:
 
     def seal(self, plaintext: bytes, aad: bytes) -> bytes:
         if time.monotonic() - self._described_at > CURRENT_KEY_RECHECK_SECONDS:
-            self.describe()  # a newer master key from `kluis keys rotate` elsewhere
+            self._find_newer_master()
         key_id = self.current_key_id
         label = self._label(f"master-{key_id}")
         nonce = secrets.token_bytes(NONCE_BYTES)
@@ -306,6 +311,19 @@ class Pkcs11Keys:
             )
             self._secrets[purpose] = secret
         return secret
+
+    def _find_newer_master(self) -> None:
+        """A newer master key, made by `kluis keys rotate` in another process since: the
+        next numbers are looked up by label, without listing every object on the token."""
+        number = int(self.current_key_id[1:])
+
+        def exists(n: int) -> bool:
+            return self._call(lambda s: s.has_key(self._label(f"master-k{n}")))
+
+        while exists(number + 1):
+            number += 1
+        self._current = f"k{number}"
+        self._described_at = time.monotonic()
 
     # -- the operator's commands --------------------------------------------------------
 

@@ -169,6 +169,9 @@ def test_a_process_that_did_not_rotate_opens_new_values_and_then_seals_with_them
 
     assert elsewhere.open(new, b"a") == b"new"  # an unknown key is looked up at once
     assert elsewhere.seal(b"x", b"a").startswith(b"k2\x00")
+    keys.provider.rotate()
+    keys.provider.rotate()  # two rotations between two of its checks
+    assert elsewhere.seal(b"x", b"a").startswith(b"k4\x00")
 
 
 def test_a_process_keeps_its_current_key_for_a_minute(keys):
