@@ -135,6 +135,13 @@ class Platform:
     # The Redis every server process shares (rate limits, session cache); None without one.
     redis: Redis | None = None
 
+    async def aclose(self) -> None:
+        """Release what it holds: the locations' connections, the database pool, Redis."""
+        await self.documents.engine.close()
+        await self.engine.dispose()
+        if self.redis is not None:
+            await self.redis.aclose()
+
 
 def build_platform(settings: Settings) -> Platform:
     import_all_models()
@@ -220,10 +227,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     csrf = csrf_config(settings, platform.keys)
     rate_limiter = RateLimiter.from_settings(settings.rate_limits, platform.redis)
-
-    async def close_redis() -> None:
-        if platform.redis is not None:
-            await platform.redis.aclose()
 
     handlers: list[Any] = [
         AuthController,
@@ -321,7 +324,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         openapi_config=OpenAPIConfig(title="Kluis", version="1", path="/schema"),
         logging_config=None,  # configure_logging did it: no second root handler
         on_startup=[ensure_relying_party_keys, freeze_startup_objects],
-        on_shutdown=[platform.documents.engine.close, close_redis],
+        on_shutdown=[platform.aclose],
         state=State(
             {
                 "settings": settings,

@@ -41,9 +41,6 @@ def run_on_platform(work: Callable[[Any], Awaitable[T]]) -> T:
         except AppError as exc:
             raise click.ClickException(f"{exc.type}: {exc.message}") from exc
         finally:
-            await platform.documents.engine.close()
-            await platform.engine.dispose()
-            if platform.redis is not None:
-                await platform.redis.aclose()
+            await platform.aclose()
 
     return asyncio.run(main())

@@ -8,6 +8,9 @@ closed), they never fall back to what one process alone knows.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
@@ -46,3 +49,14 @@ def redis_from(settings: Settings) -> Redis | None:
         health_check_interval=30,
     )
     return Redis.from_pool(pool)  # the client owns the pool: aclose() closes both
+
+
+@contextlib.asynccontextmanager
+async def short_lived(url: str, seconds: float) -> AsyncIterator[Redis]:
+    """A client of its own for one look (the broker's queue for /metrics and readiness),
+    closed after it; each of its calls gives up after `seconds`."""
+    client = Redis.from_url(url, socket_timeout=seconds, socket_connect_timeout=seconds)
+    try:
+        yield client
+    finally:
+        await client.aclose()

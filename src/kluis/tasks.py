@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
 from kluis.mail import Email, MailDeferred, MailRefused, mailer_from
+from kluis.redis_client import short_lived
 from kluis.settings import MailSettings, Settings
 
 log = logging.getLogger("kluis.tasks")
@@ -249,17 +250,10 @@ async def queue_depth(settings: Settings) -> int:
     broker's message files."""
     timeout = settings.ops.check_timeout_seconds
     if redis_broker(settings):
-        import redis.asyncio
-
-        client = redis.asyncio.from_url(
-            settings.tasks.broker_url, socket_timeout=timeout, socket_connect_timeout=timeout
-        )
-        try:
+        async with short_lived(settings.tasks.broker_url, timeout) as client:
             lengths = await asyncio.wait_for(
                 asyncio.gather(*(client.llen(QUEUE + p) for p in _REDIS_PRIORITY_LISTS)), timeout
             )
-        finally:
-            await client.aclose()
         return sum(lengths)
     if not embedded_broker(settings):
         raise LookupError("the queue depth of this broker is not known")

@@ -28,10 +28,7 @@ async def sweep(settings: Settings, as_of: datetime) -> Any:
     try:
         return await platform.succession.sweep.run(platform.session_maker, as_of)
     finally:
-        await platform.documents.engine.close()
-        await platform.engine.dispose()
-        if platform.redis is not None:
-            await platform.redis.aclose()
+        await platform.aclose()
 
 
 def _logging_as_configured(settings: Settings) -> None:

@@ -49,6 +49,4 @@ async def app_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
             client.app = app  # type: ignore[attr-defined]
             yield client
     finally:
-        platform = app.state.platform
-        await platform.documents.engine.close()
-        await platform.engine.dispose()
+        await app.state.platform.aclose()

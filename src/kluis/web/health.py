@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from litestar import Request, Response, get
 from sqlalchemy import text
 
+from kluis.redis_client import short_lived
 from kluis.settings import Settings
 from kluis.tasks import redis_broker
 from kluis.text import N_
@@ -44,13 +45,8 @@ NOT_READY = N_("The service is not ready: some of what it needs does not answer.
 
 
 async def redis_answers(url: str, seconds: float) -> bool:
-    import redis.asyncio
-
-    client = redis.asyncio.from_url(url, socket_timeout=seconds, socket_connect_timeout=seconds)
-    try:
+    async with short_lived(url, seconds) as client:
         return bool(await client.ping())
-    finally:
-        await client.aclose()
 
 
 def readiness_checks(platform: Platform) -> dict[str, Check]:
