@@ -27,7 +27,7 @@ from kluis.keys import KeyProvider
 ALGORITHM = "ES256"
 
 
-def _aad(kid: str) -> bytes:
+def seal_key_aad(kid: str) -> bytes:
     return f"office-seal-key:{kid}".encode()
 
 
@@ -52,7 +52,7 @@ class Seals:
             kid=kid,
             public_jwk={**key.as_dict(private=False), "alg": ALGORITHM},
             private_jwk_sealed=self.keys.seal(
-                json.dumps(key.as_dict(private=True)).encode(), _aad(kid)
+                json.dumps(key.as_dict(private=True)).encode(), seal_key_aad(kid)
             ),
         )
         db.add(row)
@@ -61,7 +61,7 @@ class Seals:
 
     def _private(self, row: OfficeSealKey) -> ECKey:
         if row.kid not in self._imported:
-            data = json.loads(self.keys.open(row.private_jwk_sealed, _aad(row.kid)))
+            data = json.loads(self.keys.open(row.private_jwk_sealed, seal_key_aad(row.kid)))
             self._imported[row.kid] = ECKey.import_key(data)
         return self._imported[row.kid]
 

@@ -24,7 +24,7 @@ KEY_BITS = 2048
 ALGORITHMS = {"sig": "RS256", "enc": "RSA-OAEP-256"}
 
 
-def _aad(kid: str) -> bytes:
+def private_key_aad(kid: str) -> bytes:
     return f"relying-party-key:{kid}".encode()
 
 
@@ -37,7 +37,9 @@ def _new_key(use: str, keys: KeyProvider, now: datetime) -> RelyingPartyKey:
         kid=kid,
         use=use,
         alg=ALGORITHMS[use],
-        private_jwk_sealed=keys.seal(json.dumps(key.as_dict(private=True)).encode(), _aad(kid)),
+        private_jwk_sealed=keys.seal(
+            json.dumps(key.as_dict(private=True)).encode(), private_key_aad(kid)
+        ),
         public_jwk=key.as_dict(private=False),
         created_at=now,
     )
@@ -80,7 +82,7 @@ class RelyingPartyKeys:
 
     def _private(self, row: RelyingPartyKey) -> RSAKey:
         if row.kid not in self._imported:
-            data = json.loads(self.keys.open(row.private_jwk_sealed, _aad(row.kid)))
+            data = json.loads(self.keys.open(row.private_jwk_sealed, private_key_aad(row.kid)))
             self._imported[row.kid] = RSAKey.import_key(data)
         return self._imported[row.kid]
 

@@ -23,15 +23,16 @@ from cryptography.exceptions import InvalidTag
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from acts.dossiers.messages import _aad as message_aad
-from acts.seals import _aad as office_seal_aad
-from idp_bridge.rp_keys import _aad as relying_party_aad
+from acts.dossiers.messages import message_aad
+from acts.seals import seal_key_aad
+from idp_bridge.rp_keys import private_key_aad
 from idp_bridge.services.people import NRN_AAD
 from idp_bridge.services.sessions import ID_TOKEN_AAD
 from kluis.db import metadata
 from kluis.errors import ConfigurationError
 from kluis.keys import ManagedKeys
-from vault.services.documents import _key_aad as document_key_aad
+from kluis.keys.base import split_sealed
+from vault.services.documents import data_key_aad
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ def _nrn(table: str) -> SealedColumn:
 
 
 SEALED: tuple[SealedColumn, ...] = (
-    SealedColumn("documents", "wrapped_key", lambda row: document_key_aad(row.id)),
+    SealedColumn("documents", "wrapped_key", lambda row: data_key_aad(row.id)),
     _nrn("people"),
     _nrn("heirs"),
     _nrn("office_members"),
@@ -62,11 +63,11 @@ SEALED: tuple[SealedColumn, ...] = (
     SealedColumn(
         "relying_party_keys",
         "private_jwk_sealed",
-        lambda row: relying_party_aad(row.kid),
+        lambda row: private_key_aad(row.kid),
         uses=("kid",),
     ),
     SealedColumn(
-        "office_seal_keys", "private_jwk_sealed", lambda row: office_seal_aad(row.kid), ("kid",)
+        "office_seal_keys", "private_jwk_sealed", lambda row: seal_key_aad(row.kid), ("kid",)
     ),
     SealedColumn("dossier_messages", "subject_sealed", lambda row: message_aad(row.id, "subject")),
     SealedColumn("dossier_messages", "body_sealed", lambda row: message_aad(row.id, "body")),
@@ -100,7 +101,6 @@ async def reseal(
     the platform runs (a value the platform rewrote meanwhile is left as it wrote it)."""
     current = keys.current_key_id
     report = ResealReport(current)
-    prefix = current.encode() + b"\x00"
     for spec in SEALED:
         table = metadata.tables[spec.table]
         column = table.c[spec.column]
@@ -117,11 +117,12 @@ async def reseal(
                 rows = (await db.execute(page)).all()
                 for row in rows:
                     sealed: bytes = row.sealed
-                    report.found[sealed.partition(b"\x00")[0].decode("ascii", "replace")] += 1
-                    if sealed.startswith(prefix):
-                        continue
                     aad = spec.aad(row)
                     try:
+                        key_id = split_sealed(sealed)[0]
+                        report.found[key_id] += 1
+                        if key_id == current:
+                            continue
                         fresh = keys.seal(keys.open(sealed, aad), aad)
                     except (InvalidTag, ConfigurationError):
                         report.unopened.append(f"{spec.name} {row.id}")

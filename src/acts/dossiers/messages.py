@@ -78,7 +78,7 @@ def check_message(subject: str, body: str) -> tuple[str, str]:
     return subject, body
 
 
-def _aad(message_id: uuid.UUID, part: str) -> bytes:
+def message_aad(message_id: uuid.UUID, part: str) -> bytes:
     return f"dossier-message:{part}:".encode() + message_id.bytes
 
 
@@ -178,8 +178,10 @@ class Messages:
                 author_label=side.label,
                 reply_to_id=reply_to,
             )
-            message.subject_sealed = self.keys.seal(subject.encode(), _aad(message.id, "subject"))
-            message.body_sealed = self.keys.seal(body.encode(), _aad(message.id, "body"))
+            message.subject_sealed = self.keys.seal(
+                subject.encode(), message_aad(message.id, "subject")
+            )
+            message.body_sealed = self.keys.seal(body.encode(), message_aad(message.id, "body"))
             db.add(message)
             await db.flush()
             for document in stored:
@@ -204,8 +206,8 @@ class Messages:
     # -- internals ---------------------------------------------------------------------
 
     def _open(self, row: DossierMessage, attachments: list[Document]) -> Message:
-        subject = self.keys.open(row.subject_sealed, _aad(row.id, "subject")).decode()
-        body = self.keys.open(row.body_sealed, _aad(row.id, "body")).decode()
+        subject = self.keys.open(row.subject_sealed, message_aad(row.id, "subject")).decode()
+        body = self.keys.open(row.body_sealed, message_aad(row.id, "body")).decode()
         return Message(row, subject, body, attachments)
 
     async def _store(

@@ -35,7 +35,7 @@ from tests.support.softhsm import pkcs11_environ
 from tests.support.vault import upload
 from tests.support.world import cast_of
 from vault.models import Document
-from vault.services.documents import _key_aad
+from vault.services.documents import data_key_aad
 
 
 @pytest.fixture
@@ -113,14 +113,14 @@ async def test_documents_round_trip_with_their_keys_sealed_in_the_token(
     old, new = documents[first_id], documents[second_id]
     assert old.wrapped_key.startswith(b"k1\x00")
     assert new.wrapped_key.startswith(f"{rotated.key_id}\x00".encode())
-    data_keys = [token.open(d.wrapped_key, _key_aad(d.id)) for d in (old, new)]
+    data_keys = [token.open(d.wrapped_key, data_key_aad(d.id)) for d in (old, new)]
     assert [len(k) for k in data_keys] == [32, 32]
     # Neither the PIN nor a data key reaches a log.
     logged = caplog.text
     assert softhsm.pin not in logged
     assert not [k for k in data_keys if k.hex() in logged or base64.b64encode(k).decode() in logged]
     with pytest.raises(InvalidTag):  # the local key file's k1 is another key
-        local.open(old.wrapped_key, _key_aad(old.id))
+        local.open(old.wrapped_key, data_key_aad(old.id))
     # The citizen's number too is sealed and indexed with the token's keys.
     assert token.open(person.nrn_sealed, NRN_AAD) == JAN.encode()
     assert person.nrn_index == token.blind_index("nrn", JAN)
