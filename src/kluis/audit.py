@@ -248,6 +248,8 @@ async def record_all(db: AsyncSession, entries: Sequence[Entry]) -> list[History
     Three statements whatever the number of entries (lock the heads, insert the events, move
     the heads), on the tables rather than through the ORM's unit of work: history entries are
     part of most requests that change something, and the flush cost more than the database."""
+    if not entries:
+        return []
     heads = await _locked_heads(db, list({e.subject_id for e in entries}))
     events = []
     at = datetime.now(UTC)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -224,15 +224,7 @@ class Sessions:
         session = await db.get(WebSession, current.session.id)
         if session is None or session.ended_at is not None:
             return None
-        session.ended_at, session.end_reason = datetime.now(UTC), "logout"
-        await audit.record(
-            db,
-            subject_id=current.person.id,
-            action="idp:session:ended",
-            actor=actor,
-            detail={"reason": "logout", "provider": session.provider},
-        )
-        await self._forget([session], "logout")
+        await self._end_rows(db, [session], "logout", actor)
         await db.commit()
         return session
 
@@ -247,19 +239,31 @@ class Sessions:
                 )
             )
         ).all()
-        for session in sessions:
-            session.ended_at, session.end_reason = datetime.now(UTC), reason
-            await audit.record(
-                db,
-                subject_id=person_id,
-                action="idp:session:ended",
-                actor=actor,
-                detail={"reason": reason, "provider": session.provider},
-            )
-        # Refused everywhere from now on, though the caller commits: if it rolls back, these
-        # sessions stay refused (a needless logout), never the other way round.
-        await self._forget(list(sessions), reason)
+        await self._end_rows(db, sessions, reason, actor)
         return len(sessions)
+
+    async def _end_rows(
+        self, db: AsyncSession, sessions: Sequence[WebSession], reason: str, actor: Actor
+    ) -> None:
+        """End these open sessions, each in its person's history, in the caller's
+        transaction. They are refused everywhere from now on, though the caller commits: if
+        it rolls back, they stay refused (a needless logout), never the other way round."""
+        now = datetime.now(UTC)
+        for session in sessions:
+            session.ended_at, session.end_reason = now, reason
+        await audit.record_all(
+            db,
+            [
+                audit.Entry(
+                    session.person_id,
+                    "idp:session:ended",
+                    actor,
+                    detail={"reason": reason, "provider": session.provider},
+                )
+                for session in sessions
+            ],
+        )
+        await self._forget(list(sessions), reason)
 
     async def logout(self, db: AsyncSession, current: CurrentSession, actor: Actor) -> str | None:
         """End the session; return the provider's end-session URL, if it has one."""
@@ -323,15 +327,6 @@ class Sessions:
                 )
             )
         ).all()
-        for session in sessions:
-            session.ended_at, session.end_reason = now, "provider-logout"
-            await audit.record(
-                db,
-                subject_id=session.person_id,
-                action="idp:session:ended",
-                actor=actor,
-                detail={"reason": "provider-logout", "provider": provider_name},
-            )
-        await self._forget(list(sessions), "provider-logout")
+        await self._end_rows(db, sessions, "provider-logout", actor)
         await db.commit()
         return len(sessions)
