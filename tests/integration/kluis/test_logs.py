@@ -4,10 +4,11 @@ registry number of anyone in any log line of any logger, at DEBUG, through a rea
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -74,6 +75,19 @@ def access_lines(handler: EveryRecord) -> list[logging.LogRecord]:
     return [record for record in handler.records if record.name == "kluis.access"]
 
 
+async def settled_access_lines(
+    handler: EveryRecord, done: Callable[[list[logging.LogRecord]], bool], seconds: float = 5.0
+) -> list[logging.LogRecord]:
+    """The access lines once `done` holds of them. A line is written once the answer has
+    gone out, so the last one may come just after the client has read it."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not done(lines := access_lines(handler)):
+        if asyncio.get_running_loop().time() > deadline:
+            break
+        await asyncio.sleep(0.01)
+    return lines
+
+
 async def test_a_request_id_comes_from_the_proxy_or_is_made_and_marks_every_line(
     server, every_record
 ):
@@ -86,7 +100,11 @@ async def test_a_request_id_comes_from_the_proxy_or_is_made_and_marks_every_line
     assert re.fullmatch(r"[0-9a-f]{32}", made)
     assert re.fullmatch(r"[0-9a-f]{32}", plain.headers["x-request-id"])
     assert plain.headers["x-request-id"] != made
-    by_id = {r.request_id: r for r in access_lines(every_record) if hasattr(r, "request_id")}
+    wanted = {"lb-0123456789abcdef", made, plain.headers["x-request-id"]}
+    lines = await settled_access_lines(
+        every_record, lambda lines: wanted <= {getattr(r, "request_id", None) for r in lines}
+    )
+    by_id = {r.request_id: r for r in lines if hasattr(r, "request_id")}
     assert by_id["lb-0123456789abcdef"].route == "/health/live"
     assert by_id[made].status == 200
     ready = by_id[plain.headers["x-request-id"]]
@@ -133,6 +151,9 @@ async def test_no_national_number_reaches_any_log(server, platform, every_record
         assert (await marie.get("/inheritances")).status_code == 200
         assert (await jan.get(f"/nowhere/{JAN}", params={"nrn": JAN})).status_code == 404
 
+    access = await settled_access_lines(
+        every_record, lambda lines: any(r.route == "unmatched" for r in lines)
+    )
     lines = every_record.lines
     leaks = [line for line in lines if any(form.search(line) for form in NUMBER_FORMS)]
     assert not leaks, leaks[:5]
@@ -140,7 +161,6 @@ async def test_no_national_number_reaches_any_log(server, platform, every_record
     # (a handler of its own, with the query string: cleaned when the record was made).
     assert any(line.startswith("sqlalchemy.engine") and "SELECT" in line for line in lines)
     assert any("login_hint=[nrn]" in line for line in lines)
-    access = access_lines(every_record)
     routes = {record.route for record in access}
     assert {"/auth/login/{provider}", "/api/v1/estates/lookup", "unmatched"} <= routes
     assert not [r for r in access if "?" in r.getMessage() or "login_hint" in r.getMessage()]
