@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from datetime import date
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from idp_bridge import make_nrn
-from kluis import cli
+from kluis import audit, cli
 from kluis.settings import get_settings
 from tests.support.login import JAN, NOTARY
 
@@ -96,14 +98,80 @@ def test_audit_verify_reports_intact_histories(kluis):
     assert "histories" in out
 
 
-def test_audit_verify_fails_on_tampering(kluis, tmp_path):
+def _two_histories(database: Path) -> tuple[uuid.UUID, uuid.UUID]:
+    """Alice's history of four events and Bob's of one, written as the platform writes
+    them."""
+    import asyncio
+
+    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+    alice, bob = uuid.uuid4(), uuid.uuid4()
+    actor = audit.Actor(label="Alice", ip="192.0.2.7")
+
+    async def write() -> None:
+        engine = create_async_engine(f"sqlite+aiosqlite:///{database}")
+        async with async_sessionmaker(engine)() as db:
+            for n in range(4):
+                await audit.record(db, subject_id=alice, action=f"test:event:{n}", actor=actor)
+            await audit.record(db, subject_id=bob, action="test:event:0", actor=actor)
+            await db.commit()
+        await engine.dispose()
+
+    asyncio.run(write())
+    return alice, bob
+
+
+TAMPERING = {
+    "an event edited": (
+        "UPDATE history_events SET actor_label = 'Mallory' WHERE subject_id = :alice AND seq = 2",
+        "event 2 was altered",
+    ),
+    "an event deleted": (
+        "DELETE FROM history_events WHERE subject_id = :alice AND seq = 2",
+        "event 2 missing or out of order",
+    ),
+    "the newest event deleted": (
+        "DELETE FROM history_events WHERE subject_id = :alice AND seq = 4",
+        "head does not match event 3",
+    ),
+    "two events swapped": (
+        "UPDATE history_events SET seq = 99 WHERE subject_id = :alice AND seq = 2;"
+        "UPDATE history_events SET seq = 2 WHERE subject_id = :alice AND seq = 3;"
+        "UPDATE history_events SET seq = 3 WHERE subject_id = :alice AND seq = 99",
+        "event 2 does not follow its predecessor",
+    ),
+    "an event added at the end": (
+        "INSERT INTO history_events (id, subject_id, seq, at, actor_label, action, detail,"
+        " prev_hash, hash) SELECT randomblob(16), subject_id, 5, at, actor_label,"
+        " 'test:forged', detail, hash, hash FROM history_events"
+        " WHERE subject_id = :alice AND seq = 4",
+        "event 5 was altered",
+    ),
+    "the head moved back": (
+        "UPDATE history_heads SET seq = 3 WHERE subject_id = :alice",
+        "head does not match event 4",
+    ),
+    "a whole history deleted": (
+        "DELETE FROM history_events WHERE subject_id = :alice",
+        "events removed: head without events",
+    ),
+}
+
+
+@pytest.mark.parametrize(("changes", "problem"), TAMPERING.values(), ids=TAMPERING.keys())
+def test_audit_verify_finds_each_kind_of_tampering_and_names_the_history(
+    kluis, tmp_path, changes, problem
+):
     import sqlite3
 
-    kluis("demo", "seed")
+    alice, bob = _two_histories(tmp_path / "cli.db")
+    assert "2 histories, 5 events checked" in kluis("audit", "verify")
     with sqlite3.connect(tmp_path / "cli.db") as conn:
-        conn.execute("UPDATE history_events SET actor_label = 'Mallory'")
+        for statement in changes.split(";"):  # SQLite keeps a UUID as its 16 bytes
+            assert conn.execute(statement, {"alice": alice.bytes}).rowcount >= 1
     out = kluis("audit", "verify", code=1)
-    assert "BROKEN" in out
+    assert f"BROKEN {alice}: {problem}" in out
+    assert str(bob) not in out  # the other history still holds
 
 
 def test_relying_party_keys_rotate(kluis):
