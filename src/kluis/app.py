@@ -308,7 +308,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         },
         middleware=[
             DefineMiddleware(language_middleware(settings.languages, settings.default_language)),
-            DefineMiddleware(security_headers(settings)),
             # Logins per address, before any session is read.
             DefineMiddleware(rate_limiter.login_middleware),
             DefineMiddleware(identity_middleware),
@@ -339,6 +338,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         debug=False,
     )
-    # Outermost: request ids, the access log and HTTP metrics, for every request.
-    app.asgi_handler = observed(app.asgi_handler)
+    # Around Litestar's routing and its last-resort error pages, so every answer has them:
+    # the security headers (and the request's script nonce); outermost, request ids, the
+    # access log and HTTP metrics.
+    app.asgi_handler = observed(security_headers(settings)(app.asgi_handler))
     return app

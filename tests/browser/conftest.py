@@ -38,14 +38,29 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
+def policy_violations(page: Page) -> list[str]:
+    """What the Content-Security-Policy blocks on this page, as Chromium reports it: a
+    script or style of the platform's own that the policy stops is a broken page."""
+    blocked: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            blocked.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    return blocked
+
+
 @pytest.fixture
 def page(live_server, settings, browser: Browser) -> Iterator[Page]:
     # The live server first: it migrates with its own event loop, before Playwright runs one.
     reset_state(settings)
     context = browser.new_context(base_url=live_server.url, locale="nl-BE")
     page = context.new_page()
+    blocked = policy_violations(page)
     yield page
     context.close()
+    assert not blocked, blocked
 
 
 def run_on_platform(settings, work) -> Any:  # type: ignore[no-untyped-def]
@@ -60,8 +75,7 @@ def run_on_platform(settings, work) -> Any:  # type: ignore[no-untyped-def]
         try:
             result.append(await work(platform))
         finally:
-            await platform.documents.engine.close()
-            await platform.engine.dispose()
+            await platform.aclose()
 
     worker = threading.Thread(target=lambda: asyncio.run(main()))
     worker.start()
@@ -73,12 +87,16 @@ def run_on_platform(settings, work) -> Any:  # type: ignore[no-untyped-def]
 def new_page(live_server, browser: Browser) -> Iterator[Callable[[str], Page]]:
     """More browsers: `new_page(locale)` opens a page in a context of its own."""
     contexts = []
+    blocked: list[list[str]] = []
 
     def open_page(locale: str = "nl-BE") -> Page:
         context = browser.new_context(base_url=live_server.url, locale=locale)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        blocked.append(policy_violations(page))
+        return page
 
     yield open_page
     for context in contexts:
         context.close()
+    assert not any(blocked), blocked

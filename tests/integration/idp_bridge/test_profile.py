@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
+import httpx
+
 from tests.support.login import JAN, csrf, login
 
 
@@ -72,12 +76,49 @@ async def test_unknown_page_is_a_localized_404(server, browser_client):
     assert 'data-problem-type="not-found"' in response.text
 
 
+def script_policy(response) -> str:
+    header = response.headers["content-security-policy"]
+    policy = dict(part.strip().split(" ", 1) for part in header.split(";"))
+    assert policy["frame-ancestors"] == "'none'"
+    assert policy["object-src"] == policy["base-uri"] == "'none'"
+    assert "unsafe" not in header
+    return policy["script-src"]
+
+
 async def test_security_headers(server, browser_client):
     response = await browser_client.get("/")
     headers = response.headers
-    assert "frame-ancestors 'none'" in headers["content-security-policy"]
     assert headers["x-content-type-options"] == "nosniff"
     assert headers["referrer-policy"] == "same-origin"
+    assert headers["x-frame-options"] == "DENY"
+    assert "camera=()" in headers["permissions-policy"]
+    script_policy(response)
+
+
+async def test_scripts_run_only_with_the_answers_own_nonce(server, browser_client):
+    """A strict policy: no script runs without the nonce of the very answer it came in, so
+    an injected <script> does not run; and every page's own scripts carry it."""
+    first, second = await browser_client.get("/"), await browser_client.get("/")
+    nonces = []
+    for page in (first, second):
+        allowed = script_policy(page)
+        found = re.fullmatch(r"'nonce-([A-Za-z0-9_-]{22})' 'strict-dynamic'", allowed)
+        assert found, allowed
+        nonces.append(found[1])
+        scripts = re.findall(r"<script\b[^>]*>", page.text)
+        assert scripts and all(f'nonce="{found[1]}"' in tag for tag in scripts)
+    assert nonces[0] != nonces[1]
+
+
+async def test_every_answer_carries_the_policy_even_a_refusal_before_routing(server):
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        unknown = await client.get("/nowhere", headers={"accept": "text/html"})
+        wrong_method = await client.delete("/")
+        api = await client.get("/api/v1/me")
+    for answer in (unknown, wrong_method, api):
+        assert answer.status_code in (401, 404, 405)
+        script_policy(answer)
+        assert answer.headers["x-content-type-options"] == "nosniff"
 
 
 async def test_history_since_without_a_zone_is_utc(server, browser_client):
