@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from acts.models import Dossier, Questionnaire
+from acts.models import Deed, Dossier, DossierMessage, Questionnaire
+from tests.support import files
 from tests.support.login import JAN, MARIE, csrf
 from tests.support.questionnaires import build, client_row, open_dossier
+from vault.models import Document
 
 
 async def count(server, model) -> int:  # type: ignore[no-untyped-def]
@@ -100,3 +102,28 @@ async def test_a_refused_questionnaire_shows_the_builder_again(
     assert 'value="Intake"' in refused.text and 'value="Stelsel"' in refused.text
     assert await count(server, Questionnaire) == 0
     assert (await jan.post(builder, data=form(jan, title="x"))).status_code == 403
+
+
+async def test_the_streamed_forms_refuse_a_post_without_the_pages_token(
+    server, platform, office_id, notary, jan
+):
+    """These forms stream their files, so the CSRF middleware leaves them to check the
+    token themselves (tests/integration/kluis/test_csrf.py): a forged post carrying the
+    member's cookies, with no token or a made-up one, is refused and writes nothing."""
+    dossier = await open_dossier(platform, office_id, [JAN])
+    forms = {
+        f"/dossiers/{dossier}/messages": {"subject": "Vraag", "body": "Een vraag"},
+        f"/dossiers/{dossier}/documents": {"tab": "delivered"},
+        f"/offices/{office_id}/deeds": {"registry_number": "2024/0300", "kind": "mortgage"},
+    }
+    before = [await count(server, model) for model in (DossierMessage, Document, Deed)]
+    for path, fields in forms.items():
+        for token in ({}, {"_csrf_token": "made-up"}):
+            posted = await notary.post(
+                path,
+                data=fields | token,
+                files={"file": ("brief.pdf", files.pdf(b"forged"))},
+                headers={"accept": "application/json"},
+            )
+            assert (posted.status_code, posted.json()["type"]) == (403, "csrf-invalid"), path
+    assert [await count(server, model) for model in (DossierMessage, Document, Deed)] == before
