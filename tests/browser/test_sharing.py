@@ -96,6 +96,8 @@ def test_citizen_and_office_exchange_sealed_documents(page: Page, new_page, sett
     expect(sophie.locator("#office-documents .document-name")).to_have_text(["Vraag.txt"])
     deed = tmp_path / "Ontwerp-akte.txt"
     deed.write_text("Ontwerp van akte.\n")
+    # The upload is vault.js's, a deferred script: after a click, wait until it has run.
+    sophie.wait_for_load_state()
     sophie.set_input_files("#file-input", str(deed))
     row = sophie.locator("#office-documents tr", has_text="Ontwerp-akte.txt")
     expect(row).to_have_count(1, timeout=10_000)

@@ -24,6 +24,7 @@ def test_citizen_stores_downloads_edits_and_deletes_documents(page: Page, tmp_pa
     deed.write_bytes(files.pdf(b"eigendom " * 5000))
     virus = tmp_path / "brief.txt"
     virus.write_bytes(files.EICAR)
+    page.wait_for_load_state()  # vault.js, deferred, handles the input: it has run
     page.set_input_files("#file-input", [str(deed), str(virus)])
 
     refused = page.locator(".upload.refused")
