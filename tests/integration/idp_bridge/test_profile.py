@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
 
 from tests.support.login import JAN, csrf, login
 
@@ -146,3 +147,26 @@ async def test_body_that_is_not_utf8_is_a_400(server, browser_client):
     )
     assert response.status_code == 400
     assert response.json()["type"] == "bad-request"
+
+
+@pytest.mark.parametrize(
+    ("target", "back_to"),
+    [
+        ("/history", "/history"),  # a page of ours: honoured
+        ("https://evil.example/", "/"),
+        ("//evil.example/", "/"),
+        ("/\\evil.example", "/"),
+        ("/\t/evil.example", "/"),
+        ("javascript:alert(1)", "/"),
+    ],
+)
+async def test_the_language_switch_goes_back_only_to_a_page_of_ours(
+    server, browser_client, target, back_to
+):
+    """No open redirect: the page to go back to after choosing a language is a path here."""
+    await browser_client.get("/")  # the CSRF cookie
+    switched = await browser_client.post(
+        "/language",
+        data={"language": "fr", "next": target, "_csrf_token": browser_client.cookies["csrftoken"]},
+    )
+    assert (switched.status_code, switched.headers["location"]) == (303, back_to)

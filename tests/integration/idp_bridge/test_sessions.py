@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import httpx
 from sqlalchemy import select, update
 
 from idp_bridge.models import WebSession
@@ -30,6 +31,28 @@ async def test_session_cookie_is_httponly_and_lax(server, browser_client):
     assert "HttpOnly" in cookie
     assert "SameSite=lax" in cookie
     assert "Path=/" in cookie
+
+
+async def test_a_session_id_planted_before_login_is_never_the_sessions(server, browser_client):
+    """Session fixation: whatever cookie a visitor arrives with (one an attacker planted, or
+    an earlier login's), the login issues a session of its own, and the planted value opens
+    nothing before or after."""
+    planted = "attacker-chosen-value-0123456789abcdefghij"
+    # As a browser keeps it: for this host and path, so the login's cookie replaces it.
+    browser_client.cookies.set("kluis_session", planted, domain="127.0.0.1", path="/")
+    assert (await browser_client.get("/api/v1/me")).status_code == 401
+
+    await login(browser_client, login_hint=JAN)
+    issued = browser_client.cookies["kluis_session"]
+    assert issued != planted
+    assert (await browser_client.get("/api/v1/me")).status_code == 200
+    async with httpx.AsyncClient(base_url=server.url) as attacker:
+        attacker.cookies.set("kluis_session", planted)
+        assert (await attacker.get("/api/v1/me")).status_code == 401
+
+    # A second login in the same browser does not keep the first session's value either.
+    await login(browser_client, login_hint=JAN)
+    assert browser_client.cookies["kluis_session"] not in (issued, planted)
 
 
 async def test_idle_session_ends(server, browser_client):
