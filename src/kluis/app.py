@@ -330,7 +330,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "platform": platform,
                 "identity": platform.identity,
                 "notifications": platform.notifications,
-                "session_maker": platform.session_maker,
                 "db_config": db_config,
                 "trusted_networks": rate_limiter.networks,
                 "csrf_config": csrf,

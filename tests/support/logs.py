@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+
+ACCESS = "kluis.access"
 
 
 class Records(logging.Handler):
@@ -32,3 +35,21 @@ def records_of(name: str, level: int) -> Iterator[Records]:
     finally:
         logger.removeHandler(handler)
         logger.level, logger.disabled = saved
+
+
+def access_lines(handler: Records) -> list[logging.LogRecord]:
+    """The server's access lines among the handler's records."""
+    return [record for record in handler.records if record.name == ACCESS]
+
+
+async def settled_access_lines(
+    handler: Records, done: Callable[[list[logging.LogRecord]], bool], seconds: float = 5.0
+) -> list[logging.LogRecord]:
+    """The access lines once `done` holds of them. A line is written once the answer has
+    gone out, so the last one may come just after the client has read it."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not done(lines := access_lines(handler)):
+        if asyncio.get_running_loop().time() > deadline:
+            break
+        await asyncio.sleep(0.01)
+    return lines

@@ -30,7 +30,7 @@ from kluis.settings import Settings, load_settings
 from tests.conftest import KEPT_BETWEEN_SERVER_TESTS, LiveServer, _clear_locations, _truncate
 from tests.support import files
 from tests.support.login import JAN, csrf, login
-from tests.support.logs import Records, records_of
+from tests.support.logs import Records, records_of, settled_access_lines
 from tests.support.net import free_port
 from tests.support.nginx import HOSTNAME, Nginx, running_nginx
 
@@ -244,16 +244,11 @@ async def test_nginx_request_id_reaches_the_platform(jan, access_log):
     ids = answer.headers.get_list("x-request-id")
     assert len(ids) == 1 and re.fullmatch(r"[0-9a-f]{32}", ids[0]), ids  # nginx's $request_id
 
-    def logged() -> list[str]:
-        return [r.request_id for r in access_log.records if getattr(r, "route", "") == "/api/v1/me"]
+    def mine(record: logging.LogRecord) -> bool:
+        return getattr(record, "route", "") == "/api/v1/me"
 
-    # The server writes its access line once the response is sent: it may come a moment
-    # after the client has read it.
-    for _ in range(50):
-        if logged():
-            break
-        await asyncio.sleep(0.05)
-    assert logged() == ids  # what the platform logged it under
+    lines = await settled_access_lines(access_log, lambda lines: any(map(mine, lines)))
+    assert [r.request_id for r in lines if mine(r)] == ids  # what the platform logged it under
     assert sent not in ids  # a client cannot choose the id the platform logs
 
 

@@ -4,16 +4,16 @@ registry number of anyone in any log line of any logger, at DEBUG, through a rea
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from tests.support.login import JAN, MARIE, NOTARY, STAFF, login
+from tests.support.logs import Records, settled_access_lines
 from tests.support.offices import member, register_office
 from tests.support.succession import lookup, open_estate, record_death, set_heirs
 
@@ -24,12 +24,12 @@ NUMBER_FORMS = [re.compile(r"[^0-9a-f]{0,3}".join(number)) for number in (*PEOPL
 _STANDARD = set(vars(logging.makeLogRecord({})))
 
 
-class EveryRecord(logging.Handler):
-    """Every record of every logger, rendered in full: message, exception, extra fields."""
+class EveryRecord(Records):
+    """Every record of every logger, also rendered in full: message, exception, extra
+    fields."""
 
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
         self.lines: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -41,7 +41,7 @@ class EveryRecord(logging.Handler):
         if record.exc_info:
             parts += traceback.format_exception(*record.exc_info)
         parts += [f"{k}={v!r}" for k, v in vars(record).items() if k not in _STANDARD]
-        self.records.append(record)
+        super().emit(record)
         self.lines.append(" ".join(parts))
 
 
@@ -69,23 +69,6 @@ def every_record() -> Iterator[EveryRecord]:
     for logger, level, disabled in saved:
         logger.setLevel(level)
         logger.disabled = disabled
-
-
-def access_lines(handler: EveryRecord) -> list[logging.LogRecord]:
-    return [record for record in handler.records if record.name == "kluis.access"]
-
-
-async def settled_access_lines(
-    handler: EveryRecord, done: Callable[[list[logging.LogRecord]], bool], seconds: float = 5.0
-) -> list[logging.LogRecord]:
-    """The access lines once `done` holds of them. A line is written once the answer has
-    gone out, so the last one may come just after the client has read it."""
-    deadline = asyncio.get_running_loop().time() + seconds
-    while not done(lines := access_lines(handler)):
-        if asyncio.get_running_loop().time() > deadline:
-            break
-        await asyncio.sleep(0.01)
-    return lines
 
 
 async def test_a_request_id_comes_from_the_proxy_or_is_made_and_marks_every_line(
