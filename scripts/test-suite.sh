@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole suite, as `make test` runs it on a fresh machine:
 #  1. installs the system packages the tests need (PostgreSQL, Chromium, ClamAV and its
-#     test files) when missing;
+#     test files, xmlsec1 for SAML, ...) when missing;
 #  2. starts a throwaway PostgreSQL on loopback, owned by this run and removed after it;
 #  3. runs every test on SQLite, then again on PostgreSQL.
 set -euo pipefail
@@ -14,6 +14,7 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 [ -d /usr/share/clamav-testfiles ] || need+=(clamav-testfiles)
 [ -f /usr/lib/softhsm/libsofthsm2.so ] || need+=(softhsm2)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+command -v xmlsec1 >/dev/null 2>&1 || need+=(xmlsec1)
 [ -x /usr/sbin/nginx ] || need+=(nginx)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing system packages: ${need[*]}"

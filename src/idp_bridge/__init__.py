@@ -13,6 +13,7 @@ from idp_bridge.models import Person
 from idp_bridge.oidc import OIDCProvider
 from idp_bridge.routes import current, identity_of, request_actor, requires_login
 from idp_bridge.rp_keys import RelyingPartyKeys
+from idp_bridge.saml import SAMLProvider
 from idp_bridge.services import (
     CurrentSession,
     EmailAddresses,
@@ -27,7 +28,7 @@ from idp_bridge.services.session_cache import SessionCache
 from idp_bridge.services.sessions import TOUCH_INTERVAL
 from kluis.hooks import Hooks
 from kluis.keys import KeyProvider
-from kluis.settings import Settings
+from kluis.settings import ProviderSettings, Settings
 from kluis.tasks import Tasks
 
 
@@ -41,10 +42,21 @@ class Identity:
     rp_keys: RelyingPartyKeys
     emails: EmailAddresses
 
+    def close(self) -> None:
+        """Remove what the providers keep on disk (the SAML key files for xmlsec1)."""
+        for provider in self.broker.providers.values():
+            if isinstance(provider, SAMLProvider):
+                provider.remove_key_files()
+
 
 def build_providers(settings: Settings) -> dict[str, IdentityProvider]:
     """One provider per `[providers.<name>]` in the settings."""
-    return {name: OIDCProvider(name, config) for name, config in settings.providers.items()}
+    return {
+        name: OIDCProvider(name, config)
+        if isinstance(config, ProviderSettings)
+        else SAMLProvider(name, config, settings.base_url)
+        for name, config in settings.providers.items()
+    }
 
 
 def build_identity(

@@ -25,6 +25,7 @@ class VerifiedIdentity:
     loa: str
     birth_date: date | None
     sid: str | None = None
+    # What the provider needs to end this session: an OpenID ID token, a SAML NameID.
     id_token: str | None = None
 
     def __repr__(self) -> str:  # never print the NRN
@@ -44,10 +45,12 @@ class LoginRequest:
 
 @dataclass(frozen=True)
 class Keyring:
-    """The platform's relying-party keys at this moment: one signing key and every
-    encryption key still allowed to decrypt (the current one and those in their overlap)."""
+    """The platform's relying-party keys at this moment: one signing key, the encryption key
+    providers are told to use, and every encryption key still allowed to decrypt (the
+    current one and those in their overlap)."""
 
     signing: RSAKey
+    encryption: RSAKey
     decryption: KeySet
 
 
@@ -63,6 +66,11 @@ class IdentityProvider(Protocol):
     name: str
     label: str
     min_loa: str
+    # The provider answers with a cross-site form post (SAML's POST binding), not a redirect.
+    posts_back: bool
+    # The callback parameter that carries the login's state back (OpenID's `state`, SAML's
+    # `RelayState`).
+    state_parameter: str
 
     async def start(self, login: LoginRequest, keys: Keyring) -> str:
         """The URL to send the browser to."""
@@ -74,7 +82,9 @@ class IdentityProvider(Protocol):
         """Finish the login from the callback parameters; raise `LoginRefused` if not."""
         ...
 
-    async def end_session_url(self, id_token: str | None, post_logout_uri: str) -> str | None:
+    async def end_session_url(
+        self, id_token: str | None, post_logout_uri: str, keys: Keyring
+    ) -> str | None:
         """Where to send the browser to end the session at the provider, if it can."""
         ...
 

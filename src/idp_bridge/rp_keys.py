@@ -92,9 +92,13 @@ class RelyingPartyKeys:
             (RelyingPartyKey.retired_at.is_(None)) | (RelyingPartyKey.retired_at > since)
         )
         rows = list((await db.execute(query)).scalars())
-        signing = [r for r in rows if r.use == "sig" and r.retired_at is None]
-        if not signing:
+        current = {r.use: r for r in rows if r.retired_at is None}
+        if len(current) < 2:
             await self.ensure(db)
             return await self.keyring(db)
         decryption = [self._private(r) for r in rows if r.use == "enc"]
-        return Keyring(signing=self._private(signing[0]), decryption=KeySet(decryption))
+        return Keyring(
+            signing=self._private(current["sig"]),
+            encryption=self._private(current["enc"]),
+            decryption=KeySet(decryption),
+        )

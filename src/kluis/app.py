@@ -43,6 +43,7 @@ from idp_bridge.routes import (
     AuthController,
     MeController,
     PagesController,
+    SamlController,
     identity_middleware,
     jwks,
 )
@@ -136,7 +137,9 @@ class Platform:
     redis: Redis | None = None
 
     async def aclose(self) -> None:
-        """Release what it holds: the locations' connections, the database pool, Redis."""
+        """Release what it holds: the locations' connections, the database pool, Redis,
+        the identity providers' key files."""
+        self.identity.close()
         await self.documents.engine.close()
         await self.engine.dispose()
         if self.redis is not None:
@@ -230,6 +233,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     handlers: list[Any] = [
         AuthController,
+        SamlController,
         MeController,
         PagesController,
         HistoryApi,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import shutil
 import tomllib
 from functools import cache
 from pathlib import Path
@@ -140,13 +141,12 @@ class OpsSettings(msgspec.Struct, kw_only=True):
     check_timeout_seconds: float = 2.0
 
 
-class ProviderSettings(msgspec.Struct, kw_only=True):
+class ProviderSettings(msgspec.Struct, kw_only=True, tag_field="kind", tag="oidc"):
     """An OpenID Connect provider, configured entirely here (see config/README.md)."""
 
     label: str
     discovery_url: str
     client_id: str
-    kind: Literal["oidc"] = "oidc"
     client_auth: Literal["private_key_jwt", "client_secret_basic"] = "private_key_jwt"
     client_secret: str | None = None
     scopes: list[str] = msgspec.field(default_factory=lambda: ["openid"])
@@ -169,6 +169,65 @@ class ProviderSettings(msgspec.Struct, kw_only=True):
     max_token_age_seconds: int = 600
     development: bool = False
     show_on_landing: bool = True
+
+    @property
+    def url(self) -> str:
+        """Where the provider lives (its origin may receive our logout redirect)."""
+        return self.discovery_url
+
+    def check(self, name: str) -> None:
+        if not self.client_id or not self.discovery_url:
+            raise ConfigurationError(f"provider {name!r} needs client_id and discovery_url")
+        if self.client_auth == "client_secret_basic" and not self.client_secret:
+            raise ConfigurationError(f"provider {name!r}: client_secret_basic needs a secret")
+
+
+class SamlProviderSettings(msgspec.Struct, kw_only=True, tag_field="kind", tag="saml"):
+    """A SAML 2.0 identity provider (the federal service's SAML flavour, an eIDAS node),
+    configured here and by its metadata (config/README.md, docs/identity.md)."""
+
+    label: str
+    metadata_url: str
+    # The identity provider's entity id; empty takes the only one the metadata describes.
+    idp_entity_id: str = ""
+    # Our entity id; empty is `{base_url}/auth/saml/<name>/metadata`.
+    entity_id: str = ""
+    name_id_format: str = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
+    authn_context_class_refs: list[str] = msgspec.field(default_factory=list)
+    authn_context_comparison: Literal["exact", "minimum", "better", "maximum"] = "minimum"
+    force_authn: bool = False
+    # eIDAS: the SPType and RequestedAttributes extensions of the AuthnRequest.
+    eidas_sp_type: Literal["", "public", "private"] = ""
+    eidas_requested_attributes: dict[str, bool] = msgspec.field(default_factory=dict)
+    nrn_attribute: str = "egovNRN"
+    # "eidas": PersonIdentifier as `<issuing country>/BE/<number>`.
+    nrn_format: Literal["plain", "eidas"] = "plain"
+    given_name_attribute: str = "givenName"
+    surname_attribute: str = "surname"
+    birth_date_attribute: str | None = None
+    email_attribute: str | None = "mail"
+    language_attribute: str | None = "PrefLanguage"
+    loa: dict[str, LevelOfAssurance] = msgspec.field(default_factory=dict)
+    min_loa: LevelOfAssurance = "substantial"
+    clock_skew_seconds: int = 120
+    metadata_max_age_seconds: int = 3600
+    development: bool = False
+    show_on_landing: bool = True
+
+    @property
+    def url(self) -> str:
+        return self.metadata_url
+
+    def check(self, name: str) -> None:
+        if not self.metadata_url:
+            raise ConfigurationError(f"provider {name!r} needs metadata_url")
+        if shutil.which("xmlsec1") is None:
+            raise ConfigurationError(
+                f"provider {name!r}: SAML needs the xmlsec1 command (Debian: apt install xmlsec1)"
+            )
+
+
+AnyProviderSettings = ProviderSettings | SamlProviderSettings
 
 
 class Pkcs11Settings(msgspec.Struct, kw_only=True):
@@ -204,7 +263,7 @@ class Settings(msgspec.Struct, kw_only=True):
     # The time zone of the citizens' pages and exports (the API speaks UTC).
     time_zone: str = "Europe/Brussels"
     session: SessionSettings = msgspec.field(default_factory=SessionSettings)
-    providers: dict[str, ProviderSettings] = msgspec.field(default_factory=dict)
+    providers: dict[str, AnyProviderSettings] = msgspec.field(default_factory=dict)
     vault: VaultSettings = msgspec.field(default_factory=VaultSettings)
     mail: MailSettings = msgspec.field(default_factory=MailSettings)
     tasks: TaskSettings = msgspec.field(default_factory=TaskSettings)
@@ -291,10 +350,7 @@ class Settings(msgspec.Struct, kw_only=True):
         except (ValueError, ZoneInfoNotFoundError) as exc:
             raise ConfigurationError(f"time_zone {self.time_zone!r} is unknown") from exc
         for name, p in self.providers.items():
-            if not p.client_id or not p.discovery_url:
-                raise ConfigurationError(f"provider {name!r} needs client_id and discovery_url")
-            if p.client_auth == "client_secret_basic" and not p.client_secret:
-                raise ConfigurationError(f"provider {name!r}: client_secret_basic needs a secret")
+            p.check(name)
 
 
 def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
@@ -343,7 +399,8 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Se
     except msgspec.ValidationError as exc:
         raise ConfigurationError(f"invalid settings: {exc}") from exc
     for provider in settings.providers.values():
-        provider.discovery_url = provider.discovery_url.replace("{base_url}", settings.base_url)
+        if isinstance(provider, ProviderSettings):
+            provider.discovery_url = provider.discovery_url.replace("{base_url}", settings.base_url)
     settings.check()
     return settings
 
@@ -351,12 +408,12 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Se
 def _with_profile(name: str, provider: dict[str, Any]) -> dict[str, Any]:
     """A provider's settings over its shared profile (`config/providers/<profile>.toml`)."""
     profile = provider.pop("profile", None)
-    if profile is None:
-        return provider
-    file = CONFIG_DIR / "providers" / f"{profile}.toml"
-    if not file.is_file():
-        raise ConfigurationError(f"provider {name!r}: no profile {profile!r} ({file})")
-    return _merge(tomllib.loads(file.read_text()), provider)
+    if profile is not None:
+        file = CONFIG_DIR / "providers" / f"{profile}.toml"
+        if not file.is_file():
+            raise ConfigurationError(f"provider {name!r}: no profile {profile!r} ({file})")
+        provider = _merge(tomllib.loads(file.read_text()), provider)
+    return {"kind": "oidc", **provider}
 
 
 @cache

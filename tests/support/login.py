@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
 import httpx
+from sqlalchemy import func, select
 
 from idp_bridge import make_nrn
+from idp_bridge.models import WebSession
+from kluis.audit import PLATFORM_SUBJECT, HistoryEvent
 
 JAN = "85073003328"  # Jan Peeters in config/demo.toml
 MARIE = "90031412508"  # Marie Dubois, French-speaking
@@ -59,3 +63,37 @@ async def choose(
 
 def csrf(client: httpx.AsyncClient) -> dict[str, str]:
     return {"x-csrftoken": client.cookies["csrftoken"]}
+
+
+async def platform_refusals(server: Any) -> list[dict[str, str]]:
+    async with server.sessions() as db:
+        events = await db.scalars(
+            select(HistoryEvent)
+            .where(HistoryEvent.subject_id == PLATFORM_SUBJECT)
+            .order_by(HistoryEvent.seq)
+        )
+        return [{"action": e.action, **e.detail} for e in events]
+
+
+async def open_sessions(server: Any) -> int:
+    async with server.sessions() as db:
+        query = select(func.count()).select_from(WebSession).where(WebSession.ended_at.is_(None))
+        return await db.scalar(query) or 0
+
+
+async def assert_refused(
+    server: Any,
+    client: httpx.AsyncClient,
+    response: httpx.Response,
+    status: int,
+    reason: str,
+) -> None:
+    """A refused login: the status, a page naming the reason, no session, a history entry."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("text/html")
+    assert f'data-problem-type="{reason}"' in response.text
+    assert (await client.get("/api/v1/me")).status_code == 401
+    assert await open_sessions(server) == 0
+    assert {"action": "idp:login:refused", "reason": reason}.items() <= (
+        (await platform_refusals(server))[-1].items()
+    )

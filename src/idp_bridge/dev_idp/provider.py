@@ -38,7 +38,7 @@ from idp_bridge.oidc import BACKCHANNEL_EVENT, JWE_ALGORITHMS
 from idp_bridge.oidc.documents import tls_context
 from idp_bridge.oidc.jose import encrypt_to
 from kluis.demo import Demo, DemoCitizen
-from kluis.settings import Settings
+from kluis.settings import ProviderSettings, Settings
 
 PATH = "/dev-idp"
 ITSME_NRN = "http://itsme.services/v2/claim/BENationalNumber"
@@ -116,7 +116,7 @@ class DevIdentityProvider:
                 secret=p.client_secret,
             )
             for name, p in settings.providers.items()
-            if p.discovery_url.startswith(self.issuer)
+            if isinstance(p, ProviderSettings) and p.discovery_url.startswith(self.issuer)
         }
         self.pending: dict[str, PendingAuthorization] = {}
         self.codes: dict[str, Grant] = {}

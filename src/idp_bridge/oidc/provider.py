@@ -45,6 +45,8 @@ class OIDCProvider:
         self.config = config
         self.label = config.label
         self.min_loa = config.min_loa
+        self.posts_back = False
+        self.state_parameter = "state"
         self._clock = clock
         self._transport = transport
         self.documents = ProviderDocuments(config.discovery_url, clock=clock, transport=transport)
@@ -282,7 +284,9 @@ class OIDCProvider:
 
     # -- logout -------------------------------------------------------------------------
 
-    async def end_session_url(self, id_token: str | None, post_logout_uri: str) -> str | None:
+    async def end_session_url(
+        self, id_token: str | None, post_logout_uri: str, keys: Keyring | None = None
+    ) -> str | None:
         try:
             endpoint = (await self.documents.metadata()).get("end_session_endpoint")
             target = await self.documents.encryption_key() if endpoint and id_token else None

@@ -11,6 +11,7 @@ from idp_bridge.routes.access import (
 )
 from idp_bridge.routes.auth import AuthController, jwks
 from idp_bridge.routes.profile import MeController, PagesController
+from idp_bridge.routes.saml import SamlController
 from kluis.web.i18n import LANGUAGE_COOKIE
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "AuthController",
     "MeController",
     "PagesController",
+    "SamlController",
     "current",
     "identity_middleware",
     "identity_of",

@@ -29,7 +29,12 @@ LOGIN_COOKIE_PLAIN = "kluis_login"
 
 # The labels of the shipped provider profiles, which live in config/ where extraction cannot
 # see them.
-PROVIDER_LABELS = (N_("Log in with itsme"), N_("Log in with eID"), N_("Development login"))
+PROVIDER_LABELS = (
+    N_("Log in with itsme"),
+    N_("Log in with eID"),
+    N_("Log in with a European eID"),
+    N_("Development login"),
+)
 
 
 def login_choices(broker: IdentityBroker) -> list[dict[str, Any]]:
@@ -45,7 +50,9 @@ def _login_cookie_name(settings: Settings) -> str:
     return "__Host-kluis_login" if settings.secure_cookies else LOGIN_COOKIE_PLAIN
 
 
-def _cookie(settings: Settings, key: str, value: str, max_age: int | None) -> Cookie:
+def _cookie(
+    settings: Settings, key: str, value: str, max_age: int | None, *, cross_site: bool = False
+) -> Cookie:
     return Cookie(
         key=key,
         value=value,
@@ -53,7 +60,10 @@ def _cookie(settings: Settings, key: str, value: str, max_age: int | None) -> Co
         max_age=max_age,
         secure=settings.secure_cookies,
         httponly=True,
-        samesite="lax",
+        # A provider that answers with a cross-site form post (SAML) only gets the login's
+        # browser binding back if the cookie may travel with it; browsers allow that for
+        # secure cookies only. The cookie binds a login in flight and opens nothing.
+        samesite="none" if cross_site and settings.secure_cookies else "lax",
     )
 
 
@@ -83,8 +93,10 @@ class AuthController(Controller):
             login_hint=login_hint,
             actor=request_actor(request),
         )
-        minutes = settings.session.login_attempt_minutes
-        return Redirect(url, cookies=[_cookie(settings, cookie_name, browser, minutes * 60)])
+        seconds = settings.session.login_attempt_minutes * 60
+        cross_site = broker.provider(provider).posts_back
+        cookie = _cookie(settings, cookie_name, browser, seconds, cross_site=cross_site)
+        return Redirect(url, cookies=[cookie])
 
     async def _callback(
         self,

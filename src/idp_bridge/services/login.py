@@ -125,11 +125,10 @@ class IdentityBroker:
         nrn: NationalNumber | None = None
         try:
             provider = self.provider(provider_name)
-            attempt = await self._consume_attempt(
-                db, provider_name, params.get("state"), browser_token
-            )
+            state = params.get(provider.state_parameter)
+            attempt = await self._consume_attempt(db, provider_name, state, browser_token)
             login = LoginRequest(
-                state=params["state"],
+                state=str(state),
                 nonce=attempt.nonce,
                 code_verifier=attempt.code_verifier,
                 redirect_uri=self.redirect_uri(provider_name),

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from idp_bridge.domain import LoginRefused, loa_at_least
-from idp_bridge.interfaces import IdentityProvider, VerifiedIdentity
+from idp_bridge.interfaces import IdentityProvider, LogoutToken, VerifiedIdentity
 from idp_bridge.models import Person, SeenLogoutToken, WebSession
 from idp_bridge.rp_keys import RelyingPartyKeys
 from idp_bridge.services.session_cache import Cached, Ended, SessionCache
@@ -278,7 +278,9 @@ class Sessions:
             if session.id_token_sealed
             else None
         )
-        return await provider.end_session_url(id_token, f"{self.settings.base_url}/")
+        return await provider.end_session_url(
+            id_token, f"{self.settings.base_url}/", await self.rp_keys.keyring(db)
+        )
 
     async def backchannel_logout(
         self, db: AsyncSession, provider_name: str, logout_token: str | None, actor: Actor
@@ -299,6 +301,13 @@ class Sessions:
             raise Invalid(
                 "The logout token is not valid.", type="logout-token-invalid", status=400
             ) from refusal
+        return await self.end_for_provider(db, provider_name, claims, actor)
+
+    async def end_for_provider(
+        self, db: AsyncSession, provider_name: str, claims: LogoutToken, actor: Actor
+    ) -> int:
+        """End the sessions a provider's verified logout names (by subject, session id or
+        both), once per token id. Returns how many."""
         now = datetime.now(UTC)
         await db.execute(delete(SeenLogoutToken).where(SeenLogoutToken.expires_at < now))
         db.add(

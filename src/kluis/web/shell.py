@@ -122,7 +122,7 @@ def security_headers(settings: Settings):  # type: ignore[no-untyped-def]
     # Logging out may redirect a form post to a provider's end-session endpoint, and
     # Chromium applies form-action to such redirects.
     provider_origins = sorted(
-        {_origin(p.discovery_url) for p in settings.providers.values()} - {settings.base_url}
+        {_origin(p.url) for p in settings.providers.values()} - {settings.base_url}
     )
     # Scripts run only with the request's nonce ('strict-dynamic': what they load runs too);
     # no inline script or style, no eval, no plugin, no <base>, no framing.

@@ -8,49 +8,24 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from idp_bridge.models import Person, ProviderLink, WebSession
-from kluis.audit import PLATFORM_SUBJECT, HistoryEvent
+from idp_bridge.models import Person, ProviderLink
 from kluis.db import metadata
 from kluis.settings import RateLimitSettings
-from tests.conftest import LiveServer
 from tests.support import files
 from tests.support.instances import instances
-from tests.support.login import JAN, MARIE, MINOR, bis_number, callback_url, choose, csrf, login
+from tests.support.login import (
+    JAN,
+    MARIE,
+    MINOR,
+    assert_refused,
+    bis_number,
+    callback_url,
+    choose,
+    csrf,
+    login,
+    open_sessions,
+)
 from tests.support.vault import upload
-
-
-async def platform_refusals(server: LiveServer) -> list[dict[str, str]]:
-    async with server.sessions() as db:
-        events = await db.scalars(
-            select(HistoryEvent)
-            .where(HistoryEvent.subject_id == PLATFORM_SUBJECT)
-            .order_by(HistoryEvent.seq)
-        )
-        return [{"action": e.action, **e.detail} for e in events]
-
-
-async def open_sessions(server: LiveServer) -> int:
-    async with server.sessions() as db:
-        query = select(func.count()).select_from(WebSession).where(WebSession.ended_at.is_(None))
-        return await db.scalar(query) or 0
-
-
-async def assert_refused(
-    server: LiveServer,
-    client: httpx.AsyncClient,
-    response: httpx.Response,
-    status: int,
-    reason: str,
-) -> None:
-    """A refused login: the status, a page naming the reason, no session, a history entry."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("text/html")
-    assert f'data-problem-type="{reason}"' in response.text
-    assert (await client.get("/api/v1/me")).status_code == 401
-    assert await open_sessions(server) == 0
-    assert {"action": "idp:login:refused", "reason": reason}.items() <= (
-        (await platform_refusals(server))[-1].items()
-    )
 
 
 async def test_login_with_itsme_lands_on_the_citizens_home(server, browser_client):

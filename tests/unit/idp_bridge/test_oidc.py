@@ -89,7 +89,7 @@ RP_ENCRYPTION = _rsa("rp-enc-1", "enc")
 RP_ENCRYPTION_NEXT = _rsa("rp-enc-2", "enc")
 NOT_THE_RP = _rsa("rp-enc-1", "enc")  # the RP's kid, a key the RP does not hold
 
-KEYRING = Keyring(signing=RP_SIGNING, decryption=KeySet([RP_ENCRYPTION]))
+KEYRING = Keyring(signing=RP_SIGNING, encryption=RP_ENCRYPTION, decryption=KeySet([RP_ENCRYPTION]))
 
 
 def _b64(data: bytes) -> str:
@@ -807,7 +807,11 @@ async def test_rp_id_token_sig_enc(itsme: OIDCProvider) -> None:
 
 async def test_rp_id_token_sig_enc_second_decryption_key(itsme: OIDCProvider) -> None:
     # During an encryption key rollover the RP holds two keys; the kid picks the right one.
-    keyring = Keyring(signing=RP_SIGNING, decryption=KeySet([RP_ENCRYPTION, RP_ENCRYPTION_NEXT]))
+    keyring = Keyring(
+        signing=RP_SIGNING,
+        encryption=RP_ENCRYPTION,
+        decryption=KeySet([RP_ENCRYPTION, RP_ENCRYPTION_NEXT]),
+    )
     token = encrypt(sign(id_token_claims()), RP_ENCRYPTION_NEXT)
     claims, _ = await itsme.verify_id_token(token, NONCE, keyring)
     assert claims["sub"] == SUBJECT
@@ -815,7 +819,11 @@ async def test_rp_id_token_sig_enc_second_decryption_key(itsme: OIDCProvider) ->
 
 async def test_rp_id_token_sig_enc_without_kid_during_key_rollover(itsme: OIDCProvider) -> None:
     # No kid in the JWE header and two keys of ours: each is tried.
-    keyring = Keyring(signing=RP_SIGNING, decryption=KeySet([RP_ENCRYPTION, RP_ENCRYPTION_NEXT]))
+    keyring = Keyring(
+        signing=RP_SIGNING,
+        encryption=RP_ENCRYPTION,
+        decryption=KeySet([RP_ENCRYPTION, RP_ENCRYPTION_NEXT]),
+    )
     header = {k: v for k, v in ENCRYPTION_HEADER.items()}
     token = jwe.encrypt_compact(
         header, sign(id_token_claims()), RP_ENCRYPTION_NEXT, registry=JWE_REGISTRY

@@ -29,6 +29,8 @@ class ScriptedProvider:
     name: str = "scripted"
     label: str = "Scripted"
     min_loa: str = "substantial"
+    posts_back: bool = False
+    state_parameter: str = "state"
 
     async def start(self, login: LoginRequest, keys: Keyring) -> str:
         return f"https://op.test/authorize?state={login.state}"
@@ -41,7 +43,9 @@ class ScriptedProvider:
         assert self.identity is not None
         return self.identity
 
-    async def end_session_url(self, id_token: str | None, post_logout_uri: str) -> str | None:
+    async def end_session_url(
+        self, id_token: str | None, post_logout_uri: str, keys: Keyring
+    ) -> str | None:
         return None
 
     async def verify_logout_token(self, token: str, keys: Keyring) -> LogoutToken:

@@ -1,0 +1,123 @@
+"""SAML single logout over the HTTP-Redirect binding: our LogoutRequest when a citizen logs
+out, and the provider's LogoutRequest with our answer. pysaml2 builds the messages; it does
+not require a provider's LogoutRequest to be signed, so the signature check is here.
+These functions block (xmlsec1, RSA): the provider runs them in a worker thread."""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import json
+from collections.abc import Mapping
+
+from saml2 import BINDING_HTTP_REDIRECT, saml
+from saml2.client import Saml2Client
+from saml2.samlp import LogoutRequest, logout_request_from_string
+from saml2.sigver import verify_redirect_signature
+from saml2.time_util import str_to_time
+from saml2.xmldsig import SIG_RSA_SHA256
+
+from idp_bridge.interfaces import LogoutToken
+from idp_bridge.saml import policy
+from idp_bridge.saml.policy import refused
+
+LOGOUT_REQUEST_LIFETIME = 600  # seconds a LogoutRequest without NotOnOrAfter stays valid
+REDIRECT_FIELDS = ("SAMLRequest", "RelayState", "SigAlg", "Signature")
+
+
+def subject_of(name_id: str) -> str:
+    """The NameID as the session and the provider link keep it (at most 255 characters)."""
+    name_id = name_id.strip()
+    if len(name_id) <= 255:
+        return name_id
+    return "sha256:" + hashlib.sha256(name_id.encode()).hexdigest()
+
+
+def session_reference(name_id: saml.NameID, session_index: str) -> str:
+    """What the session keeps to log out at the provider later (sealed, as `id_token`)."""
+    return json.dumps({"name_id": str(name_id), "session_index": session_index})
+
+
+def _redirect(client: Saml2Client, message: str, destination: str, **kwargs: object) -> str:
+    info = client.apply_binding(
+        BINDING_HTTP_REDIRECT, message, destination, sign=True, sigalg=SIG_RSA_SHA256, **kwargs
+    )
+    return dict(info["headers"])["Location"]
+
+
+def _logout_service(client: Saml2Client, idp: str) -> dict[str, str] | None:
+    services = client.metadata.single_logout_service(idp, BINDING_HTTP_REDIRECT, "idpsso")
+    return services[0] if services else None
+
+
+def request_url(client: Saml2Client, idp: str, reference: str) -> str | None:
+    """A signed LogoutRequest for the session `reference` names, as a redirect URL."""
+    try:
+        session = json.loads(reference)
+        name_id = saml.name_id_from_string(session["name_id"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    service = _logout_service(client, idp)
+    if service is None or name_id is None:
+        return None
+    _id, request = client.create_logout_request(
+        service["location"],
+        idp,
+        name_id=name_id,
+        session_indexes=[session["session_index"]] if session.get("session_index") else None,
+        sign=False,  # the HTTP-Redirect binding signs the query string instead
+    )
+    return _redirect(client, str(request), service["location"])
+
+
+def verified_request(
+    client: Saml2Client, idp: str, query: Mapping[str, str], logout_url: str
+) -> LogoutRequest:
+    """The provider's LogoutRequest, if its query-string signature verifies."""
+    if not all(query.get(k) for k in ("SAMLRequest", "SigAlg", "Signature")):
+        raise refused("saml logout request unsigned")
+    if query["SigAlg"] not in policy.SIGNATURE_ALGORITHMS:
+        raise refused("saml logout signature algorithm")
+    message = {k: query[k] for k in REDIRECT_FIELDS if k in query}
+    certs = client.metadata.certs(idp, "idpsso", "signing")
+    if not any(verify_redirect_signature(message, client.sec.sec_backend, c) for _n, c in certs):
+        raise refused("saml logout signature")
+    xml = client.unravel(query["SAMLRequest"], BINDING_HTTP_REDIRECT, "SAMLRequest")
+    policy.check_message(xml.encode() if isinstance(xml, str) else xml)
+    request = logout_request_from_string(xml)
+    if request is None or request.issuer is None or request.issuer.text != idp:
+        raise refused("saml logout issuer")
+    if request.destination and request.destination != logout_url:
+        raise refused("saml logout destination")
+    return request
+
+
+def token_of(request: LogoutRequest, now: float, skew: int) -> LogoutToken:
+    """Whom a verified LogoutRequest logs out; refused outside its validity."""
+    issued = calendar.timegm(str_to_time(request.issue_instant))
+    expires = (
+        calendar.timegm(str_to_time(request.not_on_or_after))
+        if request.not_on_or_after
+        else issued + LOGOUT_REQUEST_LIFETIME
+    )
+    if issued > now + skew or expires < now - skew:
+        raise refused("saml logout request expired")
+    if request.name_id is None or not request.name_id.text:
+        raise refused("saml logout without name id")
+    indexes = [i.text for i in request.session_index if i.text]
+    return LogoutToken(
+        subject=subject_of(request.name_id.text),
+        sid=indexes[0] if len(indexes) == 1 else None,
+        jti=request.id,
+        expires_at=max(expires, now) + skew,
+    )
+
+
+def response_url(client: Saml2Client, idp: str, request: LogoutRequest, relay_state: str) -> str:
+    """Our signed LogoutResponse (success) to the provider, as a redirect URL."""
+    service = _logout_service(client, idp)
+    if service is None:
+        raise refused("saml logout: the provider has no logout service")
+    destination = service.get("response_location") or service["location"]
+    response = client.create_logout_response(request, [BINDING_HTTP_REDIRECT], sign=False)
+    return _redirect(client, str(response), destination, relay_state=relay_state, response=True)

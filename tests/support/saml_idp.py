@@ -1,0 +1,521 @@
+"""A real SAML identity provider on loopback: pysaml2's own IdP (`saml2.server.Server`) behind
+a small ASGI app, for the platform's SAML service provider to talk to over HTTP.
+
+It publishes its metadata, reads the platform's from the platform's metadata endpoint,
+verifies signed AuthnRequests and LogoutRequests, and answers with an auto-posting form as
+the POST binding does. Tests build hostile answers with `respond(..., mutate=...)` and the
+wrapping helpers below.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import datetime
+import html
+import re
+import threading
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import uvicorn
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+from saml2 import BINDING_HTTP_REDIRECT, saml, samlp
+from saml2.attribute_converter import AttributeConverter
+from saml2.config import IdPConfig
+from saml2.metadata import create_metadata_string
+from saml2.saml import NAME_FORMAT_URI
+from saml2.server import Server
+from saml2.sigver import (
+    SecurityContext,
+    get_pem_wrapped_unwrapped,
+    make_temp,
+    pre_encryption_part,
+    pre_signature_part,
+    verify_redirect_signature,
+)
+from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
+
+from tests.support.net import free_port
+
+AES256_GCM = "http://www.w3.org/2009/xmlenc11#aes256-gcm"
+AES128_CBC = "http://www.w3.org/2001/04/xmlenc#aes128-cbc"
+RSA_OAEP = "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"
+EIDAS = "http://eidas.europa.eu/attributes/naturalperson/"
+NS = {
+    "saml": "urn:oasis:names:tc:SAML:2.0:assertion",
+    "samlp": "urn:oasis:names:tc:SAML:2.0:protocol",
+    "ds": "http://www.w3.org/2000/09/xmldsig#",
+}
+
+
+def key_pair(folder: Path, name: str) -> tuple[str, str]:
+    """A fresh RSA key and a self-signed certificate for it: (key file, certificate file)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    key_file, cert_file = folder / f"{name}.key", folder / f"{name}.crt"
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return str(key_file), str(cert_file)
+
+
+class _AsNamed(AttributeConverter):
+    """Attributes go out under the names the profile uses (pysaml2's own converters would
+    rename `mail` to an OID, and its no-op converter lower-cases every name)."""
+
+    def to_(self, attrvals: dict[str, Any]) -> list[saml.Attribute]:
+        return [
+            saml.Attribute(
+                name=name,
+                name_format=self.name_format,
+                attribute_value=[saml.AttributeValue(text=str(value))],
+            )
+            for name, value in attrvals.items()
+        ]
+
+
+class _Server(Server):
+    """pysaml2's IdP encrypts with 3DES-CBC; this one uses what `encryption` names."""
+
+    encryption = AES256_GCM
+
+    def _encrypt_assertion(self, encrypt_cert, sp_entity_id, response, node_xpath=None):  # type: ignore[no-untyped-def]
+        if not encrypt_cert:
+            encrypt_cert = self.metadata.certs(sp_entity_id, "any", "encryption")[0][1]
+        wrapped, unwrapped = get_pem_wrapped_unwrapped(encrypt_cert)
+        cert_file = make_temp(wrapped.encode(), decode=False)
+        template = pre_encryption_part(
+            msg_enc=self.encryption, key_enc=RSA_OAEP, encrypt_cert=unwrapped
+        )
+        key_type = "aes-256" if "256" in self.encryption else "aes-128"
+        return self.sec.encrypt_assertion(
+            response, cert_file.name, template, key_type=key_type, node_xpath=node_xpath
+        )
+
+
+@dataclass
+class User:
+    """Who logs in at this IdP: a NameID, attributes by name, an authentication context."""
+
+    name_id: str
+    attributes: dict[str, str]
+    class_ref: str
+    session_index: str = ""  # the last session the IdP opened for this user
+
+
+def eidas_user(nrn: str, *, country: str = "BE", loa: str = "high") -> User:
+    return User(
+        name_id=f"eidas-{nrn}-{country}",
+        attributes={
+            f"{EIDAS}PersonIdentifier": f"{country}/BE/{nrn}",
+            f"{EIDAS}CurrentGivenName": "Jan",
+            f"{EIDAS}CurrentFamilyName": "Peeters",
+            f"{EIDAS}DateOfBirth": "1985-07-30",
+        },
+        class_ref=f"http://eidas.europa.eu/LoA/{loa}",
+    )
+
+
+def fas_user(nrn: str, *, level: str = "Level500") -> User:
+    return User(
+        name_id=f"fas-{nrn}",
+        attributes={
+            "egovNRN": nrn,
+            "givenName": "Jan",
+            "surname": "Peeters",
+            "mail": "jan.peeters@example.test",
+            "PrefLanguage": "nl",
+        },
+        class_ref=f"urn:be:fedict:iam:fas:{level}",
+    )
+
+
+@dataclass
+class Received:
+    """An AuthnRequest the IdP accepted."""
+
+    id: str
+    acs: str
+    relay_state: str
+    sp: str
+    xml: str
+
+
+class SamlIdentityProvider:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.entity_id = f"{self.url}/metadata"
+        self.key_file, self.cert_file = key_pair(folder, "idp")
+        self.sp_metadata_urls: list[str] = []
+        self.user: User | None = None
+        self.encrypt = True
+        self.requests: list[Received] = []
+        self.logout_requests: list[samlp.LogoutRequest] = []
+        self._server: _Server | None = None
+        self.metadata = create_metadata_string(
+            None, self._config(), 4, None, None, None, None, None
+        ).decode()
+        config = uvicorn.Config(
+            self.app, host="127.0.0.1", port=self.port, log_level="warning", interface="asgi3"
+        )
+        self._uvicorn = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._uvicorn.run, daemon=True)
+
+    def _config(self, sp_metadata: list[str] | None = None) -> IdPConfig:
+        config = IdPConfig()
+        config.load(
+            {
+                "entityid": self.entity_id,
+                "key_file": self.key_file,
+                "cert_file": self.cert_file,
+                "metadata": {"inline": sp_metadata or []},
+                "accepted_time_diff": 60,
+                "service": {
+                    "idp": {
+                        "endpoints": {
+                            "single_sign_on_service": [(f"{self.url}/sso", BINDING_HTTP_REDIRECT)],
+                            "single_logout_service": [(f"{self.url}/slo", BINDING_HTTP_REDIRECT)],
+                        },
+                        "policy": {
+                            "default": {
+                                "lifetime": {"minutes": 5},
+                                "attribute_restrictions": None,
+                                "name_form": NAME_FORMAT_URI,
+                            }
+                        },
+                        "want_authn_requests_signed": True,
+                        "signing_algorithm": SIG_RSA_SHA256,
+                        "digest_algorithm": DIGEST_SHA256,
+                    }
+                },
+            }
+        )
+        config.attribute_converters = [_AsNamed(NAME_FORMAT_URI)]
+        return config
+
+    # -- running ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._uvicorn.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the SAML identity provider did not start")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self._uvicorn.should_exit = True
+        self._thread.join(timeout=10)
+
+    @property
+    def server(self) -> _Server:
+        """The IdP, knowing the platform's current metadata (read over HTTP)."""
+        documents = [httpx.get(url, timeout=10).text for url in self.sp_metadata_urls]
+        self._server = _Server(config=self._config(documents))
+        return self._server
+
+    async def app(self, scope: dict[str, Any], receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            return
+        query = {k: v[0] for k, v in parse_qs(scope["query_string"].decode()).items()}
+        path = scope["path"]
+        status, headers, body = 404, [], b"not found"
+        if path == "/metadata":
+            status, headers, body = (
+                200,
+                [(b"content-type", b"application/samlmetadata+xml")],
+                self.metadata.encode(),
+            )
+        elif path == "/sso":
+            status, headers, body = self._sso(query)
+        elif path == "/slo":
+            status, headers, body = self._slo(query)
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    def _sso(self, query: dict[str, str]) -> tuple[int, list, bytes]:
+        received = self.read_request(query)
+        if self.user is None:
+            return 403, [], b"nobody logs in"
+        answer = self.respond(received, self.user, encrypt=self.encrypt)
+        return (
+            200,
+            [(b"content-type", b"text/html")],
+            self.form(received.acs, answer, received.relay_state).encode(),
+        )
+
+    def _slo(self, query: dict[str, str]) -> tuple[int, list, bytes]:
+        server = self.server
+        request = server.parse_logout_request(
+            query["SAMLRequest"],
+            BINDING_HTTP_REDIRECT,
+            relay_state=query.get("RelayState"),
+            sigalg=query.get("SigAlg"),
+            signature=query.get("Signature"),
+        )
+        if not server.sec.metadata or not _redirect_signed(server, query, request.issuer.text):
+            return 400, [], b"unsigned logout request"
+        self.logout_requests.append(request.message)
+        response = server.create_logout_response(
+            request.message, [BINDING_HTTP_REDIRECT], sign=False
+        )
+        destination = request.message.issuer.text.replace("/metadata", "/logout")
+        info = server.apply_binding(
+            BINDING_HTTP_REDIRECT,
+            str(response),
+            destination,
+            response=True,
+            sign=True,
+            sigalg=SIG_RSA_SHA256,
+        )
+        return 303, [(b"location", dict(info["headers"])["Location"].encode())], b""
+
+    # -- messages -----------------------------------------------------------------------
+
+    def read_request(self, query: dict[str, str]) -> Received:
+        """Verify a signed AuthnRequest of the redirect binding (pysaml2 refuses unsigned)."""
+        parsed = self.server.parse_authn_request(
+            query["SAMLRequest"],
+            BINDING_HTTP_REDIRECT,
+            relay_state=query.get("RelayState"),
+            sigalg=query.get("SigAlg"),
+            signature=query.get("Signature"),
+        )
+        message = parsed.message
+        received = Received(
+            id=message.id,
+            acs=message.assertion_consumer_service_url,
+            relay_state=query.get("RelayState", ""),
+            sp=message.issuer.text,
+            xml=parsed.xmlstr.decode() if isinstance(parsed.xmlstr, bytes) else parsed.xmlstr,
+        )
+        self.requests.append(received)
+        return received
+
+    def request_from_url(self, url: str) -> Received:
+        return self.read_request({k: v[0] for k, v in parse_qs(urlsplit(url).query).items()})
+
+    def respond(
+        self,
+        received: Received,
+        user: User,
+        *,
+        encrypt: bool = False,
+        encryption: str = AES256_GCM,
+        sign_assertion: bool = True,
+        sign_response: bool = False,
+        sign_alg: str = SIG_RSA_SHA256,
+        digest_alg: str = DIGEST_SHA256,
+        in_response_to: str | None = "",
+        audience: str | None = None,
+        mutate: Callable[[saml.Assertion], None] | None = None,
+        status: tuple[str, str] | None = None,
+    ) -> str:
+        """A base64 SAMLResponse to `received`, as the POST binding carries it."""
+        server = self.server
+        server.encryption = encryption
+        name_id = saml.NameID(format=saml.NAMEID_FORMAT_PERSISTENT, text=user.name_id)
+        if status is not None:
+            response = server.create_error_response(received.id, received.acs, status)
+            return base64.b64encode(str(response).encode()).decode()
+        kwargs: dict[str, Any] = {
+            "identity": dict(user.attributes),
+            "in_response_to": received.id if in_response_to == "" else in_response_to,
+            "destination": received.acs,
+            "sp_entity_id": audience or received.sp,
+            "name_id": name_id,
+            "authn": {"class_ref": user.class_ref, "authn_auth": self.entity_id},
+            "sign_response": sign_response,
+            "sign_assertion": sign_assertion and mutate is None,
+            "encrypt_assertion": encrypt and mutate is None,
+            "sign_alg": sign_alg,
+            "digest_alg": digest_alg,
+        }
+        response = server.create_authn_response(**kwargs)
+        [*_, statement] = server.session_db.get_authn_statements(name_id)
+        user.session_index = statement[0].session_index  # a list of one authn statement
+        if mutate is not None:
+            # Change the assertion, then sign (and encrypt) it as the IdP would have.
+            parsed = samlp.response_from_string(str(response))
+            [assertion] = parsed.assertion
+            mutate(assertion)
+            xml = str(parsed)
+            if sign_assertion:
+                xml = self.sign_assertion(xml, assertion.id, sign_alg, digest_alg)
+            response = xml
+        return base64.b64encode(str(response).encode()).decode()
+
+    def sign_assertion(
+        self,
+        xml: str,
+        assertion_id: str,
+        sign_alg: str = SIG_RSA_SHA256,
+        digest_alg: str = DIGEST_SHA256,
+        sec: SecurityContext | None = None,
+    ) -> str:
+        """Sign the response's assertion with the IdP's key, or with `sec`'s."""
+        sec = sec or self.server.sec
+        parsed = samlp.response_from_string(xml)
+        parsed.assertion[0].signature = pre_signature_part(
+            assertion_id, sec.my_cert, 1, sign_alg=sign_alg, digest_alg=digest_alg
+        )
+        return sec.sign_statement(
+            str(parsed),
+            node_name="urn:oasis:names:tc:SAML:2.0:assertion:Assertion",
+            node_id=assertion_id,
+        )
+
+    def logout_request(
+        self, sp_logout_url: str, user: User, sp_entity_id: str, *, signed: bool = True
+    ) -> str:
+        """A LogoutRequest for `user`'s session, as a redirect URL to the platform."""
+        server = self.server
+        _id, request = server.create_logout_request(
+            sp_logout_url,
+            self.entity_id,
+            name_id=saml.NameID(format=saml.NAMEID_FORMAT_PERSISTENT, text=user.name_id),
+            session_indexes=[user.session_index],
+            sign=False,
+        )
+        info = server.apply_binding(
+            BINDING_HTTP_REDIRECT,
+            str(request),
+            sp_logout_url,
+            relay_state="bye",
+            sign=signed,
+            sigalg=SIG_RSA_SHA256 if signed else None,
+        )
+        return dict(info["headers"])["Location"]
+
+    @staticmethod
+    def form(acs: str, saml_response: str, relay_state: str) -> str:
+        return (
+            f'<form method="post" action="{html.escape(acs)}">'
+            f'<input type="hidden" name="SAMLResponse" value="{saml_response}">'
+            f'<input type="hidden" name="RelayState" value="{html.escape(relay_state)}">'
+            "</form>"
+        )
+
+
+def form_fields(page: str) -> tuple[str, dict[str, str]]:
+    """The action and fields of an auto-posting form."""
+    action = html.unescape(re.search(r'action="([^"]+)"', page).group(1))  # type: ignore[union-attr]
+    fields = {
+        name: html.unescape(value)
+        for name, value in re.findall(r'name="([^"]+)" value="([^"]*)"', page)
+    }
+    return action, fields
+
+
+def _redirect_signed(server: Server, query: dict[str, str], issuer: str) -> bool:
+    message = {
+        k: query[k] for k in ("SAMLRequest", "RelayState", "SigAlg", "Signature") if k in query
+    }
+    if "Signature" not in message:
+        return False
+    certs = server.metadata.certs(issuer, "any", "signing")
+    return any(verify_redirect_signature(message, server.sec.sec_backend, c) for _n, c in certs)
+
+
+# -- signature wrapping (XSW): a signed response rearranged around an evil assertion --------
+
+
+def _tree(saml_response: str) -> ET.Element:
+    for prefix, uri in NS.items():
+        ET.register_namespace(prefix, uri)
+    return ET.fromstring(base64.b64decode(saml_response))  # noqa: S314 - our own IdP's answer
+
+
+def _encode(root: ET.Element) -> str:
+    return base64.b64encode(ET.tostring(root)).decode()
+
+
+def _evil(assertion: ET.Element, nrn_attribute: str, nrn: str, *, keep_id: bool) -> ET.Element:
+    evil = copy.deepcopy(assertion)
+    for signature in evil.findall("ds:Signature", NS):
+        evil.remove(signature)
+    if not keep_id:
+        evil.set("ID", "_evil" + assertion.get("ID", ""))
+    for attribute in evil.iter(f"{{{NS['saml']}}}Attribute"):
+        if attribute.get("Name") == nrn_attribute:
+            value = attribute.find("saml:AttributeValue", NS)
+            assert value is not None
+            value.text = nrn
+    return evil
+
+
+def wrapped(saml_response: str, variant: str, nrn_attribute: str, nrn: str) -> str:
+    """The response with an unsigned assertion naming `nrn` placed where a careless verifier
+    would read it while the signature still checks out on the original."""
+    root = _tree(saml_response)
+    original = root.find("saml:Assertion", NS)
+    assert original is not None
+    evil = _evil(original, nrn_attribute, nrn, keep_id=variant == "same-id-before")
+    index = list(root).index(original)
+    if variant in ("evil-before", "same-id-before"):
+        root.insert(index, evil)
+    elif variant == "evil-after":
+        root.insert(index + 1, evil)
+    elif variant == "original-inside-evil":
+        root.remove(original)
+        evil.append(original)
+        root.insert(index, evil)
+    elif variant == "original-in-signature-object":
+        root.remove(original)
+        signature = copy.deepcopy(original.find("ds:Signature", NS))
+        assert signature is not None
+        obj = ET.SubElement(signature, f"{{{NS['ds']}}}Object")
+        obj.append(original)
+        evil.insert(1, signature)
+        root.insert(index, evil)
+    elif variant == "original-in-extensions":
+        root.remove(original)
+        extensions = ET.Element(f"{{{NS['samlp']}}}Extensions")
+        extensions.append(original)
+        root.insert(1, extensions)
+        root.insert(index + 1, evil)
+    else:
+        raise ValueError(variant)
+    return _encode(root)
+
+
+def tampered(saml_response: str, old: str, new: str) -> str:
+    """The signed response with a value changed after signing."""
+    xml = base64.b64decode(saml_response).decode()
+    assert old in xml
+    return base64.b64encode(xml.replace(old, new).encode()).decode()
+
+
+def with_doctype(saml_response: str) -> str:
+    """An entity-expansion (billion laughs) prologue before the response."""
+    xml = base64.b64decode(saml_response).decode().split("?>", 1)[-1]
+    prologue = '<!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+    return base64.b64encode((prologue + xml).encode()).decode()
