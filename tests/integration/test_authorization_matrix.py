@@ -443,6 +443,14 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/.well-known/jwks.json"): Entry(
         not_authorization("the platform's public keys as a relying party", 200)
     ),
+    # The matrix's server has no SAML provider ("dev" is OpenID): both routes are 404 for
+    # everyone. tests/integration/idp_bridge/test_saml.py covers them with SAML providers.
+    ("GET", "/auth/saml/{provider:str}/metadata"): Entry(
+        not_authorization("a SAML provider's metadata, public; not a SAML provider: 404", 404)
+    ),
+    ("GET", "/auth/saml/{provider:str}/logout"): Entry(
+        not_authorization("a SAML provider's signed logout; not a SAML provider: 404", 404)
+    ),
     ("GET", "/api/v1/me"): Entry(LOGIN),
     ("PATCH", "/api/v1/me"): Entry(LOGIN, body=json(lambda w: {"preferred_office_id": w.office_a})),
     ("GET", "/api/v1/history"): Entry(LOGIN),
