@@ -218,6 +218,8 @@ def configure_logging(settings: Settings) -> None:
     logging.captureWarnings(True)  # Python's warnings as log lines too, in the same format
     # httpx logs every URL it calls at INFO; provider URLs may carry a login hint.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # pysaml2 logs whole SAML messages (names, national numbers) at DEBUG and INFO.
+    logging.getLogger("saml2").setLevel(logging.WARNING)
 
 
 def granian_log_config() -> dict[str, Any]:

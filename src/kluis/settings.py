@@ -141,10 +141,22 @@ class OpsSettings(msgspec.Struct, kw_only=True):
     check_timeout_seconds: float = 2.0
 
 
-class ProviderSettings(msgspec.Struct, kw_only=True, tag_field="kind", tag="oidc"):
-    """An OpenID Connect provider, configured entirely here (see config/README.md)."""
+class _Provider(msgspec.Struct, kw_only=True, tag_field="kind"):
+    """What every identity provider has, whatever its protocol."""
 
     label: str
+    # The provider's level names (`acr` values, AuthnContextClassRefs) → ours; unmapped
+    # ones are "low".
+    loa: dict[str, LevelOfAssurance] = msgspec.field(default_factory=dict)
+    min_loa: LevelOfAssurance = "substantial"
+    clock_skew_seconds: int = 120
+    development: bool = False
+    show_on_landing: bool = True
+
+
+class ProviderSettings(_Provider, kw_only=True, tag="oidc"):
+    """An OpenID Connect provider, configured entirely here (see config/README.md)."""
+
     discovery_url: str
     client_id: str
     client_auth: Literal["private_key_jwt", "client_secret_basic"] = "private_key_jwt"
@@ -162,13 +174,8 @@ class ProviderSettings(msgspec.Struct, kw_only=True, tag_field="kind", tag="oidc
     birth_date_claim: str | None = "birthdate"
     email_claim: str | None = "email"
     language_claim: str | None = "locale"
-    loa: dict[str, LevelOfAssurance] = msgspec.field(default_factory=dict)
-    min_loa: LevelOfAssurance = "substantial"
     signing_algorithms: list[str] = msgspec.field(default_factory=lambda: ["RS256", "PS256"])
-    clock_skew_seconds: int = 120
     max_token_age_seconds: int = 600
-    development: bool = False
-    show_on_landing: bool = True
 
     @property
     def url(self) -> str:
@@ -182,11 +189,10 @@ class ProviderSettings(msgspec.Struct, kw_only=True, tag_field="kind", tag="oidc
             raise ConfigurationError(f"provider {name!r}: client_secret_basic needs a secret")
 
 
-class SamlProviderSettings(msgspec.Struct, kw_only=True, tag_field="kind", tag="saml"):
+class SamlProviderSettings(_Provider, kw_only=True, tag="saml"):
     """A SAML 2.0 identity provider (the federal service's SAML flavour, an eIDAS node),
     configured here and by its metadata (config/README.md, docs/identity.md)."""
 
-    label: str
     metadata_url: str
     # The identity provider's entity id; empty takes the only one the metadata describes.
     idp_entity_id: str = ""
@@ -207,12 +213,7 @@ class SamlProviderSettings(msgspec.Struct, kw_only=True, tag_field="kind", tag="
     birth_date_attribute: str | None = None
     email_attribute: str | None = "mail"
     language_attribute: str | None = "PrefLanguage"
-    loa: dict[str, LevelOfAssurance] = msgspec.field(default_factory=dict)
-    min_loa: LevelOfAssurance = "substantial"
-    clock_skew_seconds: int = 120
     metadata_max_age_seconds: int = 3600
-    development: bool = False
-    show_on_landing: bool = True
 
     @property
     def url(self) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 
@@ -19,9 +19,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1 and localhost, and its key: (cert.pem, key.pem)."""
-    key = ec.generate_private_key(ec.SECP256R1())
+def self_signed_certificate(
+    folder: Path, key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | None = None
+) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and localhost, and its key (a new P-256 one unless given):
+    (cert.pem, key.pem)."""
+    key = key or ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
     now = datetime.datetime.now(datetime.UTC)
     cert = (

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import copy
-import datetime
+import hashlib
 import html
 import re
 import threading
@@ -25,10 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import uvicorn
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 from saml2 import BINDING_HTTP_REDIRECT, saml, samlp
 from saml2.attribute_converter import AttributeConverter
 from saml2.config import IdPConfig
@@ -45,7 +42,7 @@ from saml2.sigver import (
 )
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
-from tests.support.net import free_port
+from tests.support.net import free_port, self_signed_certificate
 
 AES256_GCM = "http://www.w3.org/2009/xmlenc11#aes256-gcm"
 AES128_CBC = "http://www.w3.org/2001/04/xmlenc#aes128-cbc"
@@ -59,29 +56,11 @@ NS = {
 
 
 def key_pair(folder: Path, name: str) -> tuple[str, str]:
-    """A fresh RSA key and a self-signed certificate for it: (key file, certificate file)."""
+    """A fresh RSA key (XML signatures here are RSA) and a self-signed certificate for it:
+    (key file, certificate file)."""
+    (folder / name).mkdir()
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    key_file, cert_file = folder / f"{name}.key", folder / f"{name}.crt"
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    cert_file, key_file = self_signed_certificate(folder / name, key)
     return str(key_file), str(cert_file)
 
 
@@ -131,7 +110,8 @@ class User:
 
 def eidas_user(nrn: str, *, country: str = "BE", loa: str = "high") -> User:
     return User(
-        name_id=f"eidas-{nrn}-{country}",
+        # As many eIDAS nodes do: the PersonIdentifier is the NameID too.
+        name_id=f"{country}/BE/{nrn}",
         attributes={
             f"{EIDAS}PersonIdentifier": f"{country}/BE/{nrn}",
             f"{EIDAS}CurrentGivenName": "Jan",
@@ -144,7 +124,7 @@ def eidas_user(nrn: str, *, country: str = "BE", loa: str = "high") -> User:
 
 def fas_user(nrn: str, *, level: str = "Level500") -> User:
     return User(
-        name_id=f"fas-{nrn}",
+        name_id=f"fas-{hashlib.sha256(nrn.encode()).hexdigest()[:24]}",  # opaque, persistent
         attributes={
             "egovNRN": nrn,
             "givenName": "Jan",
@@ -237,9 +217,10 @@ class SamlIdentityProvider:
 
     @property
     def server(self) -> _Server:
-        """The IdP, knowing the platform's current metadata (read over HTTP)."""
-        documents = [httpx.get(url, timeout=10).text for url in self.sp_metadata_urls]
-        self._server = _Server(config=self._config(documents))
+        """The IdP, knowing the platform's metadata (read over HTTP at first use)."""
+        if self._server is None:
+            documents = [httpx.get(url, timeout=10).text for url in self.sp_metadata_urls]
+            self._server = _Server(config=self._config(documents))
         return self._server
 
     async def app(self, scope: dict[str, Any], receive: Callable, send: Callable) -> None:

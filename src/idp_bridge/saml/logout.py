@@ -6,7 +6,6 @@ These functions block (xmlsec1, RSA): the provider runs them in a worker thread.
 from __future__ import annotations
 
 import calendar
-import hashlib
 import json
 from collections.abc import Mapping
 
@@ -23,14 +22,6 @@ from idp_bridge.saml.policy import refused
 
 LOGOUT_REQUEST_LIFETIME = 600  # seconds a LogoutRequest without NotOnOrAfter stays valid
 REDIRECT_FIELDS = ("SAMLRequest", "RelayState", "SigAlg", "Signature")
-
-
-def subject_of(name_id: str) -> str:
-    """The NameID as the session and the provider link keep it (at most 255 characters)."""
-    name_id = name_id.strip()
-    if len(name_id) <= 255:
-        return name_id
-    return "sha256:" + hashlib.sha256(name_id.encode()).hexdigest()
 
 
 def session_reference(name_id: saml.NameID, session_index: str) -> str:
@@ -106,7 +97,7 @@ def token_of(request: LogoutRequest, now: float, skew: int) -> LogoutToken:
         raise refused("saml logout without name id")
     indexes = [i.text for i in request.session_index if i.text]
     return LogoutToken(
-        subject=subject_of(request.name_id.text),
+        subject=request.name_id.text.strip(),
         sid=indexes[0] if len(indexes) == 1 else None,
         jti=request.id,
         expires_at=max(expires, now) + skew,

@@ -12,6 +12,7 @@ pysaml2 is synchronous and runs xmlsec1 as a child process: its calls run in a w
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -26,21 +27,30 @@ from saml2.config import SPConfig
 from saml2.metadata import create_metadata_string
 from saml2.response import StatusError
 from saml2.saml import NAME_FORMAT_URI
+from saml2.sigver import CryptoBackendXmlSec1
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 from idp_bridge.domain import LoginRefused
 from idp_bridge.interfaces import Keyring, LoginRequest, LogoutToken, VerifiedIdentity
+from idp_bridge.oidc.documents import tls_context
 from idp_bridge.saml import logout, policy
 from idp_bridge.saml.certificates import KeyFiles
 from idp_bridge.saml.policy import refused
 from kluis.settings import SamlProviderSettings
 
 log = logging.getLogger(__name__)
-# pysaml2 logs whole messages (names, national numbers) at debug and info level.
-logging.getLogger("saml2").setLevel(logging.WARNING)
 
 MAX_METADATA_BYTES = 2 * 1024 * 1024
 METADATA_VALID_HOURS = 24 * 7
+
+
+class _XmlSec1(CryptoBackendXmlSec1):
+    """pysaml2's xmlsec1 backend asks `xmlsec1 --version` in a child process before every
+    operation (two or three times per login); the binary does not change while we run."""
+
+    @functools.cached_property
+    def version(self) -> str:  # type: ignore[override]
+        return str(CryptoBackendXmlSec1.version.fget(self))  # type: ignore[attr-defined]
 
 
 def request_id(login: LoginRequest) -> str:
@@ -134,7 +144,9 @@ class SAMLProvider:
         if self._metadata and now - self._metadata[1] < self.config.metadata_max_age_seconds:
             return self._metadata[0]
         try:
-            async with httpx.AsyncClient(timeout=5.0, transport=self._transport) as http:
+            async with httpx.AsyncClient(
+                timeout=5.0, transport=self._transport, verify=tls_context()
+            ) as http:
                 response = await http.get(self.config.metadata_url)
             if response.status_code != 200 or len(response.content) > MAX_METADATA_BYTES:
                 raise httpx.HTTPError(f"metadata answered {response.status_code}")
@@ -163,6 +175,7 @@ class SAMLProvider:
             config = SPConfig()
             config.load(conf)
             client = Saml2Client(config)
+            client.sec.crypto = _XmlSec1(client.sec.crypto.xmlsec)
         except Exception as exc:  # pysaml2 raises anything from a bad metadata document
             raise LoginRefused("login-provider-error", check="saml metadata unusable") from exc
         idps = list(client.metadata.identity_providers())
@@ -267,10 +280,10 @@ class SAMLProvider:
             birth_date = date.fromisoformat(born) if born else None
         except ValueError:
             birth_date = None
-        session_index = (statement.session_index or "")[:255] if statement else ""
+        session_index = (statement.session_index if statement else None) or ""
         return VerifiedIdentity(
             provider=self.name,
-            subject=logout.subject_of(name_id.text),
+            subject=name_id.text.strip(),
             nrn=self._nrn(_first(values, c.nrn_attribute)),
             given_name=(_first(values, c.given_name_attribute) or "")[:200],
             surname=(_first(values, c.surname_attribute) or "")[:200],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import delete, update
@@ -16,7 +16,7 @@ from idp_bridge.interfaces import IdentityProvider, LoginRequest, VerifiedIdenti
 from idp_bridge.models import LoginAttempt, Person, ProviderLink
 from idp_bridge.rp_keys import RelyingPartyKeys
 from idp_bridge.services.people import People
-from idp_bridge.services.sessions import Sessions, token_hash
+from idp_bridge.services.sessions import Sessions, provider_reference, token_hash
 from kluis import audit
 from kluis.audit import PLATFORM_SUBJECT, Actor
 from kluis.db import insert_unless_exists
@@ -134,6 +134,11 @@ class IdentityBroker:
                 redirect_uri=self.redirect_uri(provider_name),
             )
             identity = await provider.complete(params, login, await self.rp_keys.keyring(db))
+            identity = replace(
+                identity,
+                subject=provider_reference(self.sessions.keys, identity.subject),
+                sid=provider_reference(self.sessions.keys, identity.sid) if identity.sid else None,
+            )
             nrn = parse_nrn(identity.nrn)
             if not loa_at_least(identity.loa, provider.min_loa):
                 raise LoginRefused("loa-too-low", loa=identity.loa)

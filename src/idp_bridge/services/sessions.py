@@ -8,6 +8,7 @@ cache's tombstones before its commit (the module's docstring says why).
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import uuid
 from collections.abc import Mapping, Sequence
@@ -33,6 +34,18 @@ from kluis.settings import Settings
 # last_seen_at is written at most this often, not on every request.
 TOUCH_INTERVAL = timedelta(seconds=60)
 ID_TOKEN_AAD = b"session.id_token"
+ELEVEN_DIGITS = re.compile(r"\d{11}")
+
+
+def provider_reference(keys: KeyProvider, value: str) -> str:
+    """A provider's subject or session id as the platform stores it. One that may carry a
+    national registry number (eIDAS nodes often send the PersonIdentifier `BE/BE/<number>`
+    as NameID), or that does not fit its column, is kept as its keyed hash: an NRN is never
+    in a clear column, and the same value always gives the same reference, so a provider's
+    logout still finds the session."""
+    if len(value) <= 255 and not ELEVEN_DIGITS.search(value):
+        return value
+    return "keyed:" + keys.blind_index("provider-reference", value)
 
 
 def token_hash(token: str) -> str:
@@ -324,11 +337,13 @@ class Sessions:
             raise Invalid(
                 "The logout token was already used.", type="logout-token-replayed", status=400
             ) from exc
-        match = WebSession.provider_subject == claims.subject
-        if claims.sid:
-            match = WebSession.provider_sid == claims.sid
-            if claims.subject:
-                match = match & (WebSession.provider_subject == claims.subject)
+        subject = provider_reference(self.keys, claims.subject) if claims.subject else None
+        sid = provider_reference(self.keys, claims.sid) if claims.sid else None
+        match = WebSession.provider_subject == subject
+        if sid:
+            match = WebSession.provider_sid == sid
+            if subject:
+                match = match & (WebSession.provider_subject == subject)
         sessions = (
             await db.scalars(
                 select(WebSession).where(

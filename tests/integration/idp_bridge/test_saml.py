@@ -52,9 +52,10 @@ async def test_an_eidas_login_opens_a_session_for_the_national_number(
         )
     assert session is not None and link is not None and event is not None
     assert (session.provider, session.loa) == ("eidas", "high")
-    assert session.provider_subject == saml_idp.user.name_id
+    # The NameID carries the NRN (BE/BE/<number>): it is kept only as its keyed hash.
+    assert session.provider_subject.startswith("keyed:") and JAN not in session.provider_subject
     assert session.provider_sid == saml_idp.user.session_index
-    assert (link.provider, link.subject) == ("eidas", saml_idp.user.name_id)
+    assert (link.provider, link.subject) == ("eidas", session.provider_subject)
     assert event.detail == {"provider": "eidas", "loa": "high"}
 
 
@@ -68,6 +69,7 @@ async def test_the_federal_service_saml_login_reads_its_attributes(
         person = await db.scalar(select(Person))
         session = await db.scalar(select(WebSession))
     assert person is not None and session is not None
+    assert session.provider_subject == saml_idp.user.name_id  # opaque: kept as it is
     assert (person.email, person.language, session.loa) == (
         "jan.peeters@example.test",
         "nl",

@@ -13,6 +13,7 @@ from idp_bridge.domain import LoginRefused
 from idp_bridge.interfaces import Keyring, LoginRequest, LogoutToken, VerifiedIdentity
 from idp_bridge.models import LoginAttempt, WebSession
 from idp_bridge.services import IdentityBroker
+from idp_bridge.services.sessions import provider_reference
 from kluis.audit import PLATFORM_SUBJECT, Actor, HistoryEvent
 from kluis.hooks import Hooks
 from tests.support.login import JAN
@@ -130,3 +131,20 @@ async def test_a_successful_login_makes_a_session_and_a_history_entry(db, broker
     current = await broker.sessions.load(db, result.session_token)
     assert current is not None and current.person.given_name == "Jan"
     assert await broker.sessions.load(db, "not-a-token") is None
+
+
+@pytest.mark.parametrize(
+    ("value", "kept"),
+    [
+        ("a1b2c3-opaque", True),
+        ("f" * 255, True),
+        (f"BE/BE/{JAN}", False),  # an eIDAS NameID carrying the NRN
+        (JAN, False),
+        ("x" * 256, False),  # longer than its column
+    ],
+)
+def test_a_provider_reference_never_keeps_a_national_number_in_clear(platform, value, kept):
+    stored = provider_reference(platform.keys, value)
+    assert (stored == value) is kept
+    assert JAN not in stored and len(stored) <= 255
+    assert stored == provider_reference(platform.keys, value)  # logouts find it again
