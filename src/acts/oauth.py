@@ -34,6 +34,8 @@ from joserfc.jwk import KeySet
 from litestar import Request, Response, post
 from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
+from litestar.openapi import ResponseSpec
+from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -43,6 +45,7 @@ from acts.models import OfficeApiClient
 from kluis.settings import Settings
 from kluis.text import N_
 from kluis.web.i18n import gettext
+from kluis.web.openapi import TEXT, reads_body
 
 TOKEN_PATH = "/oauth/token"  # noqa: S105 - a path, not a secret
 AUTH_METHOD = "private_key_jwt"
@@ -223,7 +226,51 @@ class TokenServer(AuthorizationServer):
         )
 
 
-@post(TOKEN_PATH, exclude_from_csrf=True, status_code=200, tags=["office software"])
+class AccessToken(msgspec.Struct):
+    access_token: str
+    token_type: str
+    expires_in: int
+    scope: str | None = None
+
+
+class OAuthError(msgspec.Struct):
+    """RFC 6749 section 5.2: the token endpoint refuses in OAuth's words, not as a problem."""
+
+    error: str
+    error_description: str | None = None
+
+
+TOKEN_REQUEST = reads_body(
+    "A client-credentials grant, the client authenticated by a signed assertion",
+    {
+        "application/x-www-form-urlencoded": Schema(
+            type=OpenAPIType.OBJECT,
+            required=["grant_type", "client_assertion_type", "client_assertion"],
+            properties={
+                "grant_type": Schema(type=OpenAPIType.STRING, enum=["client_credentials"]),
+                "client_assertion_type": Schema(
+                    type=OpenAPIType.STRING, enum=[JWTBearerClientAssertion.CLIENT_ASSERTION_TYPE]
+                ),
+                "client_assertion": TEXT,
+                "scope": Schema(type=OpenAPIType.STRING, enum=list(SCOPES.values())),
+            },
+        )
+    },
+)
+
+
+@post(
+    TOKEN_PATH,
+    exclude_from_csrf=True,
+    status_code=200,
+    tags=["office software"],
+    operation_class=TOKEN_REQUEST,
+    responses={
+        200: ResponseSpec(AccessToken, description="An access token"),
+        400: ResponseSpec(OAuthError, description="The grant is not valid"),
+        401: ResponseSpec(OAuthError, description="The client is not known or not proven"),
+    },
+)
 async def token_endpoint(
     request: Request[Any, Any, Any],
     db: NamedDependency[AsyncSession],

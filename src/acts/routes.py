@@ -25,6 +25,7 @@ from acts.schemas import (
 from acts.seals import Seals
 from acts.services import NotaryRegister
 from idp_bridge import current, request_actor, requires_login
+from kluis.web.openapi import STREAMED_FILE, Download
 from vault import Documents
 from vault.routes.documents import declared_size, document_out, download, request_body, seal_out
 from vault.schemas import DocumentOut
@@ -140,7 +141,7 @@ class OfficeController(Controller):
             for o in await office_vault.offers(db, current(request).person)
         ]
 
-    @get("/from-offices/{exchange_id:uuid}/content")
+    @get("/from-offices/{exchange_id:uuid}/content", operation_class=Download)
     async def offer_content(
         self,
         request: Request[Any, Any, Any],
@@ -204,7 +205,7 @@ class OfficeVaultController(Controller):
         member = await office_vault.membership(db, request, office_id)
         return [office_document_out(d) for d in await office_vault.list(db, member)]
 
-    @post("/", status_code=201, request_max_body_size=None)
+    @post("/", status_code=201, request_max_body_size=None, operation_class=STREAMED_FILE)
     async def upload(
         self,
         request: Request[Any, Any, Any],
@@ -225,7 +226,7 @@ class OfficeVaultController(Controller):
         )
         return office_document_out(OfficeDocument(document, None))
 
-    @get("/{document_id:uuid}/content")
+    @get("/{document_id:uuid}/content", operation_class=Download)
     async def content(
         self,
         request: Request[Any, Any, Any],

@@ -36,7 +36,7 @@ class NotificationController(Controller):
         self,
         request: Request[Any, Any, Any],
         db: NamedDependency[AsyncSession],
-        notifications: NamedDependency[Notifications],
+        inbox: NamedDependency[Notifications],
     ) -> list[NotificationOut]:
         return [
             NotificationOut(
@@ -47,7 +47,7 @@ class NotificationController(Controller):
                 created_at=n.created_at,
                 read=n.read_at is not None,
             )
-            for n in await notifications.list(db, current(request).person)
+            for n in await inbox.list(db, current(request).person)
         ]
 
     @post("/read", status_code=204)
@@ -55,10 +55,10 @@ class NotificationController(Controller):
         self,
         request: Request[Any, Any, Any],
         db: NamedDependency[AsyncSession],
-        notifications: NamedDependency[Notifications],
+        inbox: NamedDependency[Notifications],
     ) -> None:
         """Mark every notification read."""
-        await notifications.mark_read(db, current(request).person)
+        await inbox.mark_read(db, current(request).person)
 
 
 class NotificationPages(Controller):
@@ -70,13 +70,13 @@ class NotificationPages(Controller):
         self,
         request: Request[Any, Any, Any],
         db: NamedDependency[AsyncSession],
-        notifications: NamedDependency[Notifications],
+        inbox: NamedDependency[Notifications],
     ) -> Template:
         person = current(request).person
         return Template(
             "idp_bridge/notifications.html",
             context={
-                "notifications": await notifications.list(db, person),
+                "notifications": await inbox.list(db, person),
                 "kinds": KINDS,
                 "channels": CHANNELS,
                 "preferences": person.notifications or {},
@@ -88,9 +88,9 @@ class NotificationPages(Controller):
         self,
         request: Request[Any, Any, Any],
         db: NamedDependency[AsyncSession],
-        notifications: NamedDependency[Notifications],
+        inbox: NamedDependency[Notifications],
     ) -> Redirect:
-        await notifications.mark_read(db, current(request).person)
+        await inbox.mark_read(db, current(request).person)
         return Redirect("/notifications", status_code=303)
 
     @post("/notifications/preferences", status_code=303)

@@ -13,7 +13,6 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
-from litestar.openapi import OpenAPIConfig
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -64,9 +63,11 @@ from kluis.web import (
     static_files,
     template_config,
 )
+from kluis.web.errors import refuse_nul
 from kluis.web.health import health_handlers
 from kluis.web.i18n import language_middleware
 from kluis.web.observe import metrics_endpoint, observed
+from kluis.web.openapi import document_refusals, openapi_config
 from kluis.web.outbox import DevOutboxController
 from kluis.web.ratelimit import RateLimiter
 from succession import Succession, build_succession
@@ -294,7 +295,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "emails": constant(platform.identity.emails),
             "histories": constant(platform.histories),
             "documents": constant(platform.documents),
-            "notifications": constant(platform.notifications),
+            # Not "notifications": a body field of that name (PATCH /api/v1/me) would then be
+            # taken for the dependency by Litestar, and its refusal become a 500.
+            "inbox": constant(platform.notifications),
             "contacts": constant(platform.contacts),
             "shares": constant(platform.shares),
             "register": constant(platform.register),
@@ -324,7 +327,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         template_config=template_config(settings, _template_dirs()),
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
-        openapi_config=OpenAPIConfig(title="Kluis", version="1", path="/schema"),
+        before_request=refuse_nul,
+        openapi_config=openapi_config(),
         logging_config=None,  # configure_logging did it: no second root handler
         on_startup=[ensure_relying_party_keys, freeze_startup_objects],
         on_shutdown=[platform.aclose],
@@ -345,4 +349,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # the security headers (and the request's script nonce); outermost, request ids, the
     # access log and HTTP metrics.
     app.asgi_handler = observed(security_headers(settings)(app.asgi_handler))
+    document_refusals(app.openapi_schema)
     return app

@@ -11,6 +11,7 @@ from litestar.params import FromPath, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from idp_bridge import current, request_actor, requires_login
+from kluis.web.openapi import Download
 from succession import Succession
 from succession.access import notary_of, recorder_of
 from succession.estates import EstateView, Lookup
@@ -241,6 +242,7 @@ class SuccessionController(Controller):
     @get(
         "/inheritances/{inheritance_id:uuid}/documents/{document_id:uuid}/content",
         guards=[requires_login],
+        operation_class=Download,
     )
     async def content(
         self,

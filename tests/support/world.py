@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import shutil
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
+from operator import attrgetter
 from typing import Any
 
 import httpx
@@ -154,6 +155,34 @@ class World:
     open_estate: str  # office A's estate, Emma its heir, not transferred
     inheritance: str  # Marie's, from that transferred estate
     inherited_document: str  # in it
+
+
+# The world's ids a path parameter of that name takes, for checks that fill paths by name.
+PATH_IDS: dict[str, tuple[Callable[[World], str], ...]] = {
+    "document_id": (
+        attrgetter("document"),
+        attrgetter("office_copy"),
+        attrgetter("dossier_document"),
+        attrgetter("dossier_attachment"),
+        attrgetter("inherited_document"),
+    ),
+    "share_id": (attrgetter("share"),),
+    "contact_id": (attrgetter("contact"), attrgetter("contact_emma")),
+    "invitation_id": (attrgetter("invitation"),),
+    "exchange_id": (attrgetter("offer"),),
+    "deed_id": (attrgetter("deed"),),
+    "office_id": (attrgetter("office_a"), attrgetter("office_b")),
+    "dossier_id": (attrgetter("dossier"), attrgetter("qn_dossier")),
+    "questionnaire_id": (attrgetter("questionnaire"), attrgetter("questionnaire_done")),
+    "message_id": (attrgetter("dossier_message"),),
+    "company_id": (attrgetter("company"),),
+    "member_id": (attrgetter("company_member"), attrgetter("office_a_extra_member")),
+    "notice_id": (attrgetter("notice"),),
+    "estate_id": (attrgetter("estate"), attrgetter("open_estate")),
+    "inheritance_id": (attrgetter("inheritance"),),
+    "question_id": (lambda _: "deed",),  # a questionnaire's file question
+    "provider": (lambda _: "itsme",),
+}
 
 
 def expect(response: httpx.Response, status: int) -> Any:

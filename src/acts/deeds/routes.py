@@ -8,15 +8,17 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
+from litestar.openapi.spec import OpenAPIFormat, OpenAPIType, Schema
 from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from acts.access import Membership, caller_actor, requires_member_or_software
-from acts.deeds.domain import draft_from, today
+from acts.deeds.domain import KINDS, draft_from, today
 from acts.deeds.schemas import DeedOut, OfficeDeedOut
 from acts.deeds.services import Deeds, DeedView
 from idp_bridge import current, request_actor, requires_login
 from kluis.web.multipart import StreamedForm
+from kluis.web.openapi import FILE, TEXT, Download, reads_body
 from vault.routes.documents import download, seal_out
 
 
@@ -61,6 +63,25 @@ async def publish_form(
     return await deeds.published(db, member, deed.id)
 
 
+PUBLISH_BODY = reads_body(
+    "The deed's fields, then the PDF as `file`",
+    {
+        "multipart/form-data": Schema(
+            type=OpenAPIType.OBJECT,
+            required=["registry_number", "kind", "date", "party", "file"],
+            properties={
+                "registry_number": TEXT,
+                "kind": Schema(type=OpenAPIType.STRING, enum=list(KINDS)),
+                "date": Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.DATE),
+                "enterprise_number": TEXT,
+                "party": Schema(type=OpenAPIType.ARRAY, items=Schema(pattern="^[0-9]{11}$")),
+                "file": FILE,
+            },
+        )
+    },
+)
+
+
 class OfficeDeedController(Controller):
     """An office's deeds, for its members and its software."""
 
@@ -80,7 +101,7 @@ class OfficeDeedController(Controller):
         member = await deeds.access.membership(db, request, office_id)
         return [office_deed_out(v) for v in await deeds.of_office(db, member)]
 
-    @post("/", status_code=201, request_max_body_size=None)
+    @post("/", status_code=201, request_max_body_size=None, operation_class=PUBLISH_BODY)
     async def publish(
         self,
         request: Request[Any, Any, Any],
@@ -127,7 +148,7 @@ class DeedController(Controller):
         await deeds.viewed(db, person, view, request_actor(request))
         return deed_out(view)
 
-    @get("/{deed_id:uuid}/content")
+    @get("/{deed_id:uuid}/content", operation_class=Download)
     async def content(
         self,
         request: Request[Any, Any, Any],

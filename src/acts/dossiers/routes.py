@@ -11,6 +11,7 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import NamedDependency
+from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,6 +34,7 @@ from acts.dossiers.schemas import (
 )
 from kluis.errors import Invalid
 from kluis.web.multipart import StreamedForm, field
+from kluis.web.openapi import FILE, STREAMED_FILE, TEXT, UUID, Download, reads_body
 from vault import Documents
 from vault.routes.documents import declared_size, download, request_body, seal_out
 
@@ -105,6 +107,28 @@ def message_out(message: Message) -> MessageOut:
         ],
         created_at=message.row.created_at,
     )
+
+
+_MESSAGE_FIELDS = {"subject": TEXT, "body": TEXT, "reply_to": UUID}
+MESSAGE_BODY = reads_body(
+    "A message, with attachments as multipart/form-data",
+    {
+        "application/json": Schema(
+            type=OpenAPIType.OBJECT,
+            required=["subject", "body"],
+            properties=_MESSAGE_FIELDS,
+            additional_properties=False,
+        ),
+        "multipart/form-data": Schema(
+            type=OpenAPIType.OBJECT,
+            required=["subject"],
+            properties={
+                **_MESSAGE_FIELDS,
+                "attachment": Schema(type=OpenAPIType.ARRAY, items=FILE),
+            },
+        ),
+    },
+)
 
 
 async def json_message(request: Request[Any, Any, Any]) -> MessageIn:
@@ -224,7 +248,12 @@ class DossierController(Controller):
         side = await dossiers.side(db, request, dossier_id)
         return [await file_out(documents, db, f) for f in await dossier_files.list(db, side, tab)]
 
-    @post("/{dossier_id:uuid}/documents", status_code=201, request_max_body_size=None)
+    @post(
+        "/{dossier_id:uuid}/documents",
+        status_code=201,
+        request_max_body_size=None,
+        operation_class=STREAMED_FILE,
+    )
     async def add_document(
         self,
         request: Request[Any, Any, Any],
@@ -250,7 +279,7 @@ class DossierController(Controller):
         )
         return await file_out(documents, db, found)
 
-    @get("/{dossier_id:uuid}/documents/{document_id:uuid}/content")
+    @get("/{dossier_id:uuid}/documents/{document_id:uuid}/content", operation_class=Download)
     async def document_content(
         self,
         request: Request[Any, Any, Any],
@@ -287,7 +316,12 @@ class DossierController(Controller):
         side = await dossiers.side(db, request, dossier_id)
         return [message_out(m) for m in await dossier_messages.list(db, side)]
 
-    @post("/{dossier_id:uuid}/messages", status_code=201, request_max_body_size=None)
+    @post(
+        "/{dossier_id:uuid}/messages",
+        status_code=201,
+        request_max_body_size=None,
+        operation_class=MESSAGE_BODY,
+    )
     async def send_message(
         self,
         request: Request[Any, Any, Any],
@@ -322,7 +356,10 @@ class DossierController(Controller):
         sent = [m for m in await dossier_messages.list(db, side) if m.row.id == message.id]
         return message_out(sent[0])
 
-    @get("/{dossier_id:uuid}/messages/{message_id:uuid}/attachments/{document_id:uuid}/content")
+    @get(
+        "/{dossier_id:uuid}/messages/{message_id:uuid}/attachments/{document_id:uuid}/content",
+        operation_class=Download,
+    )
     async def attachment_content(
         self,
         request: Request[Any, Any, Any],

@@ -16,6 +16,7 @@ from acts.models import Questionnaire
 from acts.questionnaires.schemas import AnswersIn, QuestionnaireIn, QuestionnaireOut
 from acts.questionnaires.service import QuestionnaireNotFound, Questionnaires
 from kluis.text import N_
+from kluis.web.openapi import STREAMED_FILE, Download
 from vault.routes.documents import declared_size, download, request_body
 
 QUESTIONNAIRES = "/api/v1/dossiers/{dossier_id:uuid}/questionnaires"
@@ -142,7 +143,11 @@ class QuestionnaireController(Controller):
         )
         return await self._out(questionnaires, side.side, questionnaire)
 
-    @put("/{questionnaire_id:uuid}/files/{question_id:str}", request_max_body_size=None)
+    @put(
+        "/{questionnaire_id:uuid}/files/{question_id:str}",
+        request_max_body_size=None,
+        operation_class=STREAMED_FILE,
+    )
     async def upload_file(
         self,
         request: Request[Any, Any, Any],
@@ -167,7 +172,7 @@ class QuestionnaireController(Controller):
         )
         return await self._out(questionnaires, side.side, questionnaire)
 
-    @get("/{questionnaire_id:uuid}/files/{question_id:str}")
+    @get("/{questionnaire_id:uuid}/files/{question_id:str}", operation_class=Download)
     async def file_content(
         self,
         request: Request[Any, Any, Any],
@@ -191,7 +196,7 @@ class QuestionnaireController(Controller):
             ),
         )
 
-    @get("/{questionnaire_id:uuid}/result")
+    @get("/{questionnaire_id:uuid}/result", operation_class=Download)
     async def result(
         self,
         request: Request[Any, Any, Any],

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
+from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +25,7 @@ from kluis.audit import Actor
 from kluis.settings import Settings
 from kluis.text import N_
 from kluis.web.i18n import language_cookie
+from kluis.web.openapi import TEXT, reads_body
 
 LOGIN_COOKIE_PLAIN = "kluis_login"
 
@@ -65,6 +67,16 @@ def _cookie(
         # secure cookies only. The cookie binds a login in flight and opens nothing.
         samesite="none" if cross_site and settings.secure_cookies else "lax",
     )
+
+
+LOGOUT_TOKEN = reads_body(
+    "OpenID back-channel logout: the provider's signed logout token",
+    {
+        "application/x-www-form-urlencoded": Schema(
+            type=OpenAPIType.OBJECT, required=["logout_token"], properties={"logout_token": TEXT}
+        )
+    },
+)
 
 
 class AuthController(Controller):
@@ -196,7 +208,12 @@ class AuthController(Controller):
         await emails.confirm(db, identity.person, token, request_actor(request))
         return Redirect("/home?email=confirmed")
 
-    @post("/backchannel-logout/{provider:str}", exclude_from_csrf=True, status_code=200)
+    @post(
+        "/backchannel-logout/{provider:str}",
+        exclude_from_csrf=True,
+        status_code=200,
+        operation_class=LOGOUT_TOKEN,
+    )
     async def backchannel_logout(
         self,
         request: Request[Any, Any, Any],

@@ -26,12 +26,14 @@ _HTTP_TYPES = {
     429: ("too-many-requests", N_("Too many requests. Please wait a moment.")),
 }
 _JSON_PREFIXES = (
+    "/.well-known/",
     "/api/",
     "/auth/backchannel-logout/",
     "/dev-idp/token",
     "/dev-idp/userinfo",
     "/health/",
     "/metrics",
+    "/oauth/",
 )
 
 
@@ -97,6 +99,21 @@ def handle_undecodable(request: Request, exc: UnicodeDecodeError) -> Response:
     return render_problem(request, 400, type_, message, gettext("The request is not valid UTF-8."))
 
 
+UNTRANSLATABLE_CHARACTER = "22021"  # PostgreSQL's character_not_in_repertoire
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    return getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+
+
+def refuse_nul(request: Request) -> None:
+    """Before every handler: a NUL in the path or the query string is never a name, a filter
+    or a search, and PostgreSQL cannot even compare text with one (a 500 where a 400 is
+    due). Bodies are checked field by field; `handle_lost_connection` catches the rest."""
+    if "\x00" in request.scope["path"] or b"%00" in request.scope["query_string"]:
+        raise AppError()
+
+
 def handle_lost_connection(request: Request, exc: Exception) -> Response:
     """A connection to the database lost (a restart, a failover) or refused: 503, try again.
 
@@ -104,6 +121,10 @@ def handle_lost_connection(request: Request, exc: Exception) -> Response:
     with asyncpg, for an event of minutes a year). A connection that died since its last
     use fails here instead, and SQLAlchemy then drops every pooled connection older than
     that failure, so the next request connects afresh."""
+    if isinstance(exc, DBAPIError) and _sqlstate(exc) == UNTRANSLATABLE_CHARACTER:
+        # Text PostgreSQL cannot store (a NUL in a field no check refused): the client's.
+        detail = gettext("Some of the input is not valid.")
+        return render_problem(request, 400, "bad-request", gettext(_HTTP_TYPES[400][1]), detail)
     if isinstance(exc, DBAPIError) and not exc.connection_invalidated:
         return handle_unexpected(request, exc)
     route = request.scope.get("path_template", "unmatched")

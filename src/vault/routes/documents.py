@@ -19,6 +19,7 @@ from idp_bridge import current, request_actor, requires_login
 from kluis.errors import AppError
 from kluis.hooks import SealStatus
 from kluis.text import N_
+from kluis.web.openapi import STREAMED_FILE, Download
 from vault.domain import UploadInterrupted
 from vault.models import Document
 from vault.schemas import DocumentOut, DocumentPatch, SealOut, Usage
@@ -122,7 +123,7 @@ class DocumentController(Controller):
     tags = ["vault"]
     guards = [requires_login]
 
-    @post("/documents", status_code=201, request_max_body_size=None)
+    @post("/documents", status_code=201, request_max_body_size=None, operation_class=STREAMED_FILE)
     async def upload(
         self,
         request: Request[Any, Any, Any],
@@ -201,7 +202,7 @@ class DocumentController(Controller):
     ) -> None:
         await documents.delete(db, current(request).person, document_id, request_actor(request))
 
-    @get("/documents/{document_id:uuid}/content")
+    @get("/documents/{document_id:uuid}/content", operation_class=Download)
     async def content(
         self,
         request: Request[Any, Any, Any],

@@ -11,6 +11,7 @@ from litestar.params import FromPath, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from idp_bridge import current, request_actor, requires_login
+from kluis.web.openapi import Download
 from vault.models import Document, Share
 from vault.routes.documents import document_out, download
 from vault.schemas import (
@@ -228,7 +229,7 @@ class ShareController(Controller):
         person = current(request).person
         return shared_out(await shares.view(db, person, share_id, request_actor(request)))
 
-    @get("/shared-with-me/{share_id:uuid}/content")
+    @get("/shared-with-me/{share_id:uuid}/content", operation_class=Download)
     async def shared_content(
         self,
         request: Request[Any, Any, Any],

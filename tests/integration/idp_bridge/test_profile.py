@@ -40,6 +40,18 @@ async def test_unknown_fields_are_refused(server, browser_client):
     assert response.headers["content-type"].startswith("application/problem+json")
 
 
+@pytest.mark.parametrize("wrong", [[None, None], "on", 1])
+async def test_notification_switches_of_the_wrong_shape_are_refused(server, browser_client, wrong):
+    """A field named like one of the app's dependencies once made Litestar take its
+    refusal for a fault of ours: a 500 instead of a 400."""
+    await login(browser_client, login_hint=JAN)
+    response = await browser_client.patch(
+        "/api/v1/me", json={"notifications": wrong}, headers=csrf(browser_client)
+    )
+    assert response.status_code == 400
+    assert response.json()["type"] == "bad-request"
+
+
 async def test_profile_changes_need_the_csrf_token(server, browser_client):
     await login(browser_client, login_hint=JAN)
     response = await browser_client.patch("/api/v1/me", json={"language": "fr"})

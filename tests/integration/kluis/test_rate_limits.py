@@ -63,13 +63,23 @@ async def test_logins_past_the_limit_get_a_localized_page_then_pass_after_the_wi
         assert (await start_login(only.url)).status_code == 302
 
 
-async def test_the_api_past_the_limit_gets_a_problem_with_retry_after(server, settings, redis_db):
-    with instances(settings, 1, redis_url=redis_db, **rate_limits(api=3)) as (only,):
+@pytest.mark.parametrize(
+    ("method", "path", "before", "limits"),
+    [
+        ("GET", "/api/v1/me", 401, rate_limits(api=3)),
+        # An office's software asking for tokens counts as logins, and is answered in JSON.
+        ("POST", "/oauth/token", 400, rate_limits(login=3)),
+    ],
+)
+async def test_the_api_past_the_limit_gets_a_problem_with_retry_after(
+    server, settings, redis_db, method, path, before, limits
+):
+    with instances(settings, 1, redis_url=redis_db, **limits) as (only,):
         async with httpx.AsyncClient(base_url=only.url, timeout=20) as anonymous:
             for _ in range(3):
-                assert (await anonymous.get("/api/v1/me")).status_code == 401
+                assert (await anonymous.request(method, path)).status_code == before
 
-            refused = await anonymous.get("/api/v1/me", headers={"accept-language": "fr"})
+            refused = await anonymous.request(method, path, headers={"accept-language": "fr"})
 
     assert refused.status_code == 429
     assert refused.headers["content-type"].startswith("application/problem+json")
