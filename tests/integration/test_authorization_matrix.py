@@ -25,7 +25,6 @@ import httpx
 import pytest
 from litestar.routes import HTTPRoute
 
-from tests.conftest import KEPT_BETWEEN_SERVER_TESTS, _clear_locations, _truncate
 from tests.support import files
 from tests.support.login import JAN, MARIE
 from tests.support.succession_world import ALIVE_A, ALIVE_B, AWAITING_A, AWAITING_B, DECEASED
@@ -786,9 +785,6 @@ class Worlds:
 
 @pytest.fixture(scope="module")
 async def worlds(live_server, platform) -> AsyncIterator[Worlds]:
-    await _truncate(platform.engine, keep=KEPT_BETWEEN_SERVER_TESTS)
-    _clear_locations(platform.settings)
-    live_server.sessions = platform.session_maker
     async with cast_of(live_server, platform) as cast:
         yield Worlds(cast)
 

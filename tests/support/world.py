@@ -27,6 +27,7 @@ from sqlalchemy import select
 
 from idp_bridge import make_nrn
 from kluis import db as database
+from tests.conftest import KEPT_BETWEEN_SERVER_TESTS, _clear_locations, _truncate
 from tests.support import files
 from tests.support.contacts import confirm_email, invite
 from tests.support.login import JAN, MARIE, NOTARY, STAFF, csrf, login
@@ -386,8 +387,12 @@ async def register_other_office(platform) -> str:
 
 @asynccontextmanager
 async def cast_of(server, platform) -> AsyncIterator[Cast]:
-    """Both offices registered, everyone logged in (after the register, so members get their
-    office roles), the citizens' addresses confirmed (invitations reach them by address)."""
+    """On an emptied database: both offices registered, everyone logged in (after the
+    register, so members get their office roles), the citizens' addresses confirmed
+    (invitations reach them by address)."""
+    await _truncate(platform.engine, keep=KEPT_BETWEEN_SERVER_TESTS)
+    _clear_locations(platform.settings)
+    server.sessions = platform.session_maker
     office_a = await register_office(platform)
     office_b = await register_other_office(platform)
     await register_people(platform)

@@ -19,7 +19,6 @@ import httpx
 import msgspec
 import pytest
 
-from tests.conftest import KEPT_BETWEEN_SERVER_TESTS, _clear_locations, _truncate
 from tests.support.world import PATH_IDS, Cast, World, cast_of
 
 PERSONAS = ("owner", "notary_sent_to", "contact_with_share")
@@ -44,9 +43,6 @@ class Fuzzing:
 
 @pytest.fixture(scope="module")
 async def fuzzing(live_server, platform) -> AsyncIterator[Fuzzing]:
-    await _truncate(platform.engine, keep=KEPT_BETWEEN_SERVER_TESTS)
-    _clear_locations(platform.settings)
-    live_server.sessions = platform.session_maker
     async with cast_of(live_server, platform) as cast:
         world = await cast.build_world()
         sessions = {p: dict(cast.clients[p].cookies.items()) for p in PERSONAS}
