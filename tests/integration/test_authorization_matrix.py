@@ -33,6 +33,7 @@ from tests.support.world import (
     NEW_ADDRESS,
     NEW_COMPANY_STAFF,
     OFFICE_A_EXTRA_STAFF,
+    PATH_IDS,
     ROLE_NRNS,
     ROLES,
     Cast,
@@ -115,22 +116,10 @@ Fill = dict[str, Callable[[World], str]]
 Body = Callable[[World, Cast, str], dict[str, Any]]
 
 # Path parameters, filled from the world unless an entry or variant says otherwise.
-PATH_VALUES: Fill = {
-    "document_id": attrgetter("document"),
-    "share_id": attrgetter("share"),
-    "contact_id": attrgetter("contact"),
-    "invitation_id": attrgetter("invitation"),
-    "exchange_id": attrgetter("offer"),
-    "deed_id": attrgetter("deed"),
-    "office_id": attrgetter("office_a"),
-    "provider": lambda _: "dev",
+PATH_VALUES: Fill = {name: ids[0] for name, ids in PATH_IDS.items()} | {
     "answer": lambda _: "accept",
     "file_path": lambda _: "kluis.css",
     "path": lambda _: "no-such-page",
-    "question_id": lambda _: "deed",  # a questionnaire's file question
-    "member_id": attrgetter("office_a_extra_member"),
-    "notice_id": attrgetter("notice"),
-    "estate_id": attrgetter("estate"),
 }
 OFFICE_COPY: Fill = {"document_id": attrgetter("office_copy")}
 UUID_PARAMETER = re.compile(r"\{(\w+):uuid\}")

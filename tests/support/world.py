@@ -158,7 +158,8 @@ class World:
     inherited_document: str  # in it
 
 
-# The world's ids a path parameter of that name takes, for checks that fill paths by name.
+# The world's ids a path parameter of that name takes, for checks that fill paths by name
+# (the first is the one the authorization matrix fills in unless an entry says otherwise).
 PATH_IDS: dict[str, tuple[Callable[[World], str], ...]] = {
     "document_id": (
         attrgetter("document"),
@@ -177,12 +178,12 @@ PATH_IDS: dict[str, tuple[Callable[[World], str], ...]] = {
     "questionnaire_id": (attrgetter("questionnaire"), attrgetter("questionnaire_done")),
     "message_id": (attrgetter("dossier_message"),),
     "company_id": (attrgetter("company"),),
-    "member_id": (attrgetter("company_member"), attrgetter("office_a_extra_member")),
+    "member_id": (attrgetter("office_a_extra_member"), attrgetter("company_member")),
     "notice_id": (attrgetter("notice"),),
     "estate_id": (attrgetter("estate"), attrgetter("open_estate")),
     "inheritance_id": (attrgetter("inheritance"),),
     "question_id": (lambda _: "deed",),  # a questionnaire's file question
-    "provider": (lambda _: "itsme",),
+    "provider": (lambda _: "dev",),
 }
 
 

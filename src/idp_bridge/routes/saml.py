@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from idp_bridge.domain import LoginRefused
 from idp_bridge.routes.access import request_actor
 from idp_bridge.saml import SAMLProvider
-from idp_bridge.services import IdentityBroker, Sessions
+from idp_bridge.services import IdentityBroker, LogoutRefused, Sessions
 from kluis.audit import Actor
-from kluis.errors import Invalid, NotFound
+from kluis.errors import NotFound
 from kluis.text import N_
 
 
@@ -67,9 +67,7 @@ class SamlController(Controller):
                 query, await broker.rp_keys.keyring(db)
             )
         except LoginRefused as refusal:
-            raise Invalid(
-                "The logout token is not valid.", type="logout-token-invalid", status=400
-            ) from refusal
+            raise LogoutRefused() from refusal
         actor = Actor(label=N_("identity provider"), ip=request_actor(request).ip)
         await sessions.end_for_provider(db, provider, claims, actor)
         return Redirect(answer, status_code=303, headers={"cache-control": "no-store"})

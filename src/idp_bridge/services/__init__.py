@@ -3,7 +3,7 @@
 from idp_bridge.services.email import EmailAddresses, EmailChange
 from idp_bridge.services.login import IdentityBroker, LoginResult, safe_next
 from idp_bridge.services.people import People, masked_nrn, nrn_index, seal_nrn
-from idp_bridge.services.sessions import CurrentSession, Sessions
+from idp_bridge.services.sessions import CurrentSession, LogoutRefused, Sessions
 
 __all__ = [
     "CurrentSession",
@@ -11,6 +11,7 @@ __all__ = [
     "EmailChange",
     "IdentityBroker",
     "LoginResult",
+    "LogoutRefused",
     "People",
     "Sessions",
     "masked_nrn",

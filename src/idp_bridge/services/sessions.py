@@ -30,6 +30,7 @@ from kluis.errors import Invalid, NotFound
 from kluis.hooks import Hooks, Role
 from kluis.keys import KeyProvider
 from kluis.settings import Settings
+from kluis.text import N_
 
 # last_seen_at is written at most this often, not on every request.
 TOUCH_INTERVAL = timedelta(seconds=60)
@@ -51,6 +52,15 @@ def provider_reference(keys: KeyProvider, value: str) -> str:
 def token_hash(token: str) -> str:
     """Cookies and login states are stored only as hashes."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+class LogoutRefused(Invalid):
+    """A provider's logout (an OpenID logout token, a SAML LogoutRequest) that cannot be
+    believed: 400, as OpenID Back-Channel Logout 1.0 (§2.8) asks of its refusals."""
+
+    status = 400
+    default_type = "logout-token-invalid"
+    default_message = N_("The logout token is not valid.")
 
 
 @dataclass(frozen=True)
@@ -305,15 +315,13 @@ class Sessions:
         if provider is None:
             raise NotFound()
         if not logout_token:
-            raise Invalid("The logout token is missing.", type="logout-token-invalid", status=400)
+            raise LogoutRefused(N_("The logout token is missing."))
         try:
             claims = await provider.verify_logout_token(
                 logout_token, await self.rp_keys.keyring(db)
             )
         except LoginRefused as refusal:
-            raise Invalid(
-                "The logout token is not valid.", type="logout-token-invalid", status=400
-            ) from refusal
+            raise LogoutRefused() from refusal
         return await self.end_for_provider(db, provider_name, claims, actor)
 
     async def end_for_provider(

@@ -37,6 +37,9 @@ _JSON_PREFIXES = (
 )
 
 
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
 def wants_json(request: Request) -> bool:
     if request.url.path.startswith(_JSON_PREFIXES):
         return True
@@ -58,7 +61,7 @@ def render_problem(
         return Response(
             content=body,
             status_code=status,
-            media_type="application/problem+json",
+            media_type=PROBLEM_MEDIA_TYPE,
             headers=headers,
         )
     return Template(
@@ -109,9 +112,20 @@ def _sqlstate(exc: DBAPIError) -> str | None:
 def refuse_nul(request: Request) -> None:
     """Before every handler: a NUL in the path or the query string is never a name, a filter
     or a search, and PostgreSQL cannot even compare text with one (a 500 where a 400 is
-    due). Bodies are checked field by field; `handle_lost_connection` catches the rest."""
+    due). Bodies are checked field by field; `handle_database_error` catches the rest."""
     if "\x00" in request.scope["path"] or b"%00" in request.scope["query_string"]:
         raise AppError()
+
+
+def handle_database_error(request: Request, exc: DBAPIError) -> Response:
+    """Text PostgreSQL cannot store (a NUL in a field no check refused) is the client's
+    400; a lost connection is a 503; anything else is ours."""
+    if _sqlstate(exc) == UNTRANSLATABLE_CHARACTER:
+        detail = gettext("Some of the input is not valid.")
+        return render_problem(request, 400, "bad-request", gettext(_HTTP_TYPES[400][1]), detail)
+    if not exc.connection_invalidated:
+        return handle_unexpected(request, exc)
+    return handle_lost_connection(request, exc)
 
 
 def handle_lost_connection(request: Request, exc: Exception) -> Response:
@@ -121,12 +135,6 @@ def handle_lost_connection(request: Request, exc: Exception) -> Response:
     with asyncpg, for an event of minutes a year). A connection that died since its last
     use fails here instead, and SQLAlchemy then drops every pooled connection older than
     that failure, so the next request connects afresh."""
-    if isinstance(exc, DBAPIError) and _sqlstate(exc) == UNTRANSLATABLE_CHARACTER:
-        # Text PostgreSQL cannot store (a NUL in a field no check refused): the client's.
-        detail = gettext("Some of the input is not valid.")
-        return render_problem(request, 400, "bad-request", gettext(_HTTP_TYPES[400][1]), detail)
-    if isinstance(exc, DBAPIError) and not exc.connection_invalidated:
-        return handle_unexpected(request, exc)
     route = request.scope.get("path_template", "unmatched")
     log.warning("lost a connection on %s %s: %s", request.method, route, type(exc).__name__)
     return render_problem(
@@ -147,7 +155,7 @@ exception_handlers = {
     AppError: handle_app_error,
     HTTPException: handle_http_exception,
     UnicodeDecodeError: handle_undecodable,
-    DBAPIError: handle_lost_connection,
+    DBAPIError: handle_database_error,
     ConnectionError: handle_lost_connection,  # a refused connect: asyncpg raises it as is
     Exception: handle_unexpected,
 }

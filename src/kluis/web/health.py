@@ -31,6 +31,7 @@ from kluis.redis_client import short_lived
 from kluis.settings import Settings
 from kluis.tasks import redis_broker
 from kluis.text import N_
+from kluis.web.errors import PROBLEM_MEDIA_TYPE
 from kluis.web.i18n import gettext
 from kluis.web.observe import OPERATIONS
 
@@ -113,7 +114,7 @@ async def ready(request: Request) -> Response[dict[str, object]]:
         "checks": checks,
         "failing": failing,
     }
-    return Response(problem, status_code=503, media_type="application/problem+json")
+    return Response(problem, status_code=503, media_type=PROBLEM_MEDIA_TYPE)
 
 
 def _still_serves(results: dict[str, bool], needed: int) -> bool:

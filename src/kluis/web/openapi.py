@@ -31,7 +31,7 @@ from litestar.openapi.spec import (
     Schema,
 )
 
-PROBLEM_MEDIA_TYPE = "application/problem+json"
+from kluis.web.errors import PROBLEM_MEDIA_TYPE
 
 PROBLEM = Schema(
     type=OpenAPIType.OBJECT,

@@ -1,5 +1,5 @@
 """A NUL in a path or query, which PostgreSQL cannot compare: refused before any handler
-(the unit test of `handle_lost_connection` covers text it cannot store)."""
+(the unit test of `handle_database_error` covers text it cannot store)."""
 
 from __future__ import annotations
 

@@ -63,6 +63,15 @@ def with_world_ids(document: dict[str, Any], world: World) -> dict[str, Any]:
     return document
 
 
+@pytest.fixture(scope="module")
+def world_schema(fuzzing: Fuzzing, live_server, tmp_path_factory) -> Path:
+    """The document with the world's ids, in a file for schemathesis's command."""
+    document = httpx.get(f"{live_server.url}/schema/openapi.json").json()
+    schema = tmp_path_factory.mktemp("openapi") / "openapi.json"
+    schema.write_text(json.dumps(with_world_ids(document, fuzzing.world)))
+    return schema
+
+
 def test_every_operation_documents_its_refusals_as_problems(live_server) -> None:
     document = httpx.get(f"{live_server.url}/schema/openapi.json").json()
     problem = {"$ref": "#/components/schemas/Problem"}
@@ -82,19 +91,16 @@ def test_every_operation_documents_its_refusals_as_problems(live_server) -> None
 
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_every_operation_answers_as_documented(
-    persona: str, fuzzing: Fuzzing, live_server, tmp_path: Path
+    persona: str, fuzzing: Fuzzing, world_schema: Path, live_server, tmp_path: Path
 ) -> None:
     """schemathesis's own command, as docs/security.md runs it by hand, on examples, the
     schema's coverage cases and generated data (a fixed seed: a failure shows again)."""
-    document = httpx.get(f"{live_server.url}/schema/openapi.json").json()
-    schema = tmp_path / "openapi.json"
-    schema.write_text(json.dumps(with_world_ids(document, fuzzing.world)))
     cookies = fuzzing.sessions[persona]
     run = subprocess.run(  # noqa: S603 - our own command line
         [
             SCHEMATHESIS,
             "run",
-            str(schema),
+            str(world_schema),
             f"--url={live_server.url}",
             f"--header=Cookie: {'; '.join(f'{k}={v}' for k, v in cookies.items())}",
             f"--header=x-csrftoken: {cookies['csrftoken']}",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import Request
 from sqlalchemy.exc import DBAPIError
 
-from kluis.web.errors import handle_lost_connection
+from kluis.web.errors import handle_database_error
 
 
 class _Refused(Exception):
@@ -18,7 +18,7 @@ def test_text_the_database_cannot_store_is_the_clients_400() -> None:
     )
     error = DBAPIError("INSERT …", {}, _Refused("invalid byte sequence for encoding UTF8: 0x00"))
 
-    response = handle_lost_connection(request, error)
+    response = handle_database_error(request, error)
 
     assert response.status_code == 400
     assert response.content["type"] == "bad-request"
