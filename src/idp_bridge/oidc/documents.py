@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import functools
 import ssl
-from collections.abc import Callable
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from typing import Any, cast
 
 import httpx
 from joserfc.errors import JoseError
@@ -15,6 +15,10 @@ from idp_bridge.domain import LoginRefused
 from idp_bridge.oidc.jose import JWE_ALGORITHMS, refused
 
 METADATA_TTL = 3600.0
+# The largest answer read from a provider. Its documents, tokens and userinfo are a few
+# kilobytes; anything far larger is a fault or an attack, refused before it is parsed.
+MAX_ANSWER_BYTES = 1 << 20
+DISCOVERY_SUFFIX = "/.well-known/openid-configuration"
 # A JWKS is refetched on an unknown `kid` at most this often, so a flood of forged tokens
 # cannot turn the platform into a load generator against the provider.
 JWKS_REFETCH_INTERVAL = 10.0
@@ -25,6 +29,52 @@ def tls_context() -> ssl.SSLContext:
     """httpx's default TLS settings, made once: loading the CA bundle costs ~50 ms, which
     every new client would otherwise pay on each call to a provider."""
     return httpx.create_ssl_context()
+
+
+class _Bounded(httpx.AsyncByteStream):
+    def __init__(self, stream: httpx.AsyncByteStream) -> None:
+        self._stream = stream
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        read = 0
+        async for chunk in self._stream:
+            read += len(chunk)
+            if read > MAX_ANSWER_BYTES:
+                raise LoginRefused("login-provider-error", check="answer too large")
+            yield chunk
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()
+
+
+class BoundedTransport(httpx.AsyncBaseTransport):
+    """Reads at most MAX_ANSWER_BYTES of any answer from a provider.
+
+    httpx has no limit of its own on a response body, and it would inflate a compressed one
+    whatever its size. So providers are asked for uncompressed answers, a compressed answer
+    is refused, and the bytes read from the socket are counted: a bound on them is then a
+    bound on what is parsed.
+    """
+
+    def __init__(self, inner: httpx.AsyncBaseTransport | None) -> None:
+        self._inner = inner or httpx.AsyncHTTPTransport(verify=tls_context())
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        request.headers["accept-encoding"] = "identity"
+        response = await self._inner.handle_async_request(request)
+        length = response.headers.get("content-length", "")
+        if response.headers.get("content-encoding", "identity").lower() != "identity":
+            check = "compressed answer"
+        elif length.isdigit() and int(length) > MAX_ANSWER_BYTES:
+            check = "answer too large"
+        else:
+            response.stream = _Bounded(cast(httpx.AsyncByteStream, response.stream))
+            return response
+        await response.aclose()
+        raise LoginRefused("login-provider-error", check=check)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
 
 
 class ProviderDocuments:
@@ -44,7 +94,7 @@ class ProviderDocuments:
         self._jwks_at = 0.0
 
     def http(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(timeout=10.0, transport=self._transport, verify=tls_context())
+        return httpx.AsyncClient(timeout=10.0, transport=BoundedTransport(self._transport))
 
     async def get_json(self, url: str) -> dict[str, Any]:
         try:
@@ -68,6 +118,10 @@ class ProviderDocuments:
             for field in ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri"):
                 if not isinstance(data.get(field), str):
                     raise LoginRefused("login-provider-unavailable", check=f"no {field}")
+            # OpenID Connect Discovery §4.3: the document speaks for the issuer it was
+            # fetched from, or tokens from another issuer could pass as this provider's.
+            if data["issuer"].rstrip("/") + DISCOVERY_SUFFIX != self.discovery_url:
+                raise LoginRefused("login-provider-unavailable", check="issuer not discovered")
             self._metadata, self._metadata_at = data, self._clock()
         return self._metadata
 

@@ -27,7 +27,7 @@ from joserfc.errors import JoseError
 
 from idp_bridge.domain import LoginRefused
 from idp_bridge.interfaces import Keyring, LoginRequest, LogoutToken, VerifiedIdentity
-from idp_bridge.oidc.documents import ProviderDocuments
+from idp_bridge.oidc.documents import BoundedTransport, ProviderDocuments
 from idp_bridge.oidc.jose import BACKCHANNEL_EVENT, decrypt, encrypt_to, is_jwe, is_time, refused
 from kluis.settings import ProviderSettings
 
@@ -72,9 +72,12 @@ class OIDCProvider:
             verified = jws.deserialize_compact(
                 token, key, registry=jws.JWSRegistry(algorithms=self.config.signing_algorithms)
             )
-            claims = json.loads(verified.payload)
         except (JoseError, ValueError) as exc:
             raise refused("bad signature") from exc
+        try:
+            claims = json.loads(verified.payload)
+        except ValueError as exc:
+            raise refused("claims not json") from exc
         if not isinstance(claims, dict):
             raise refused("claims not an object")
         return claims, token
@@ -222,7 +225,7 @@ class OIDCProvider:
             token_endpoint_auth_method=self.config.client_auth,
             redirect_uri=login.redirect_uri,
             timeout=10.0,
-            transport=self._transport,
+            transport=BoundedTransport(self._transport),
         )
         if private_key_jwt:
             client.register_client_auth_method(

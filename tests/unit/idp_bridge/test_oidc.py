@@ -1,77 +1,68 @@
 """Unit tests for the OpenID Connect relying party (`idp_bridge.oidc.OIDCProvider`).
 
-A small fake OpenID provider lives in this file: a discovery document, a JWKS with a
-signing and an encryption key, and helpers that mint ID tokens, userinfo JWTs and logout
-tokens (optionally signed then encrypted to the relying party). Provider HTTP is mocked
-with respx. Tests are named after the OpenID relying-party conformance cases they cover.
+The fake provider's names, claims and forgeries come from tests/support/openid.py; its
+keys and HTTP side live here: a discovery document and a JWKS with a signing and an
+encryption key, mocked with respx. Tests are named after the OpenID relying-party
+conformance cases they cover.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 import json
-import tomllib
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-import msgspec
 import pytest
 import respx
-from joserfc import jwe, jws, jwt
+from joserfc import jwe, jwt
 from joserfc.errors import BadSignatureError
 from joserfc.jwk import KeySet, RSAKey
 
 from idp_bridge.domain import LoginRefused
 from idp_bridge.interfaces import Keyring, LoginRequest, LogoutToken, VerifiedIdentity
 from idp_bridge.oidc import BACKCHANNEL_EVENT, JWE_ALGORITHMS, OIDCProvider
-from kluis.settings import CONFIG_DIR, ProviderSettings
+from tests.support import openid
+from tests.support.openid import (
+    ACR_ADVANCED,
+    ACR_BASIC,
+    AUTHORIZATION_ENDPOINT,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    CODE,
+    CODE_VERIFIER,
+    DISCOVERY,
+    DISCOVERY_URL,
+    ENCRYPTION_HEADER,
+    END_SESSION_ENDPOINT,
+    ISSUER,
+    JWE_REGISTRY,
+    JWKS_URI,
+    LOGIN,
+    NONCE,
+    NOW,
+    NRN,
+    NRN_CLAIM,
+    REDIRECT_URI,
+    SID,
+    STATE,
+    SUBJECT,
+    TOKEN_ENDPOINT,
+    USERINFO_ENDPOINT,
+    b64,
+    id_token_claims,
+    itsme_settings,
+    logout_claims,
+    plain_settings,
+    unsigned,
+    userinfo_claims,
+)
 
 # -- the fake provider --------------------------------------------------------------------
 
-ISSUER = "https://op.test"
-DISCOVERY_URL = f"{ISSUER}/.well-known/openid-configuration"
-AUTHORIZATION_ENDPOINT = f"{ISSUER}/authorize"
-TOKEN_ENDPOINT = f"{ISSUER}/token"
-USERINFO_ENDPOINT = f"{ISSUER}/userinfo"
-JWKS_URI = f"{ISSUER}/jwks"
-END_SESSION_ENDPOINT = f"{ISSUER}/logout"
-DISCOVERY = {
-    "issuer": ISSUER,
-    "authorization_endpoint": AUTHORIZATION_ENDPOINT,
-    "token_endpoint": TOKEN_ENDPOINT,
-    "userinfo_endpoint": USERINFO_ENDPOINT,
-    "jwks_uri": JWKS_URI,
-    "end_session_endpoint": END_SESSION_ENDPOINT,
-    "response_types_supported": ["code"],
-    "subject_types_supported": ["pairwise"],
-    "id_token_signing_alg_values_supported": ["RS256"],
-}
-
-CLIENT_ID = "kluis-rp"
-CLIENT_SECRET = "plain-client-secret"
-REDIRECT_URI = "https://kluis.test/auth/callback/op"
-NOW = 1_750_000_000.0
-NRN_CLAIM = "http://itsme.services/v2/claim/BENationalNumber"
-ACR_ADVANCED = "http://itsme.services/v2/claim/acr_advanced"
-ACR_BASIC = "http://itsme.services/v2/claim/acr_basic"
-NRN = "85073003328"
-SUBJECT = "op-subject-4711"
-SID = "op-session-42"
-
-STATE = "state-5b0c1d2e"
-NONCE = "nonce-a9f8e7d6"
-CODE_VERIFIER = "verifier-" + "x" * 48
-CODE = "the-authorization-code"
-LOGIN = LoginRequest(
-    state=STATE, nonce=NONCE, code_verifier=CODE_VERIFIER, redirect_uri=REDIRECT_URI
-)
-
-JWE_REGISTRY = jwe.JWERegistry(algorithms=["RSA-OAEP-256", "A128CBC-HS256"])
-ENCRYPTION_HEADER = {"alg": "RSA-OAEP-256", "enc": "A128CBC-HS256", "cty": "JWT"}
 CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 
@@ -92,85 +83,18 @@ NOT_THE_RP = _rsa("rp-enc-1", "enc")  # the RP's kid, a key the RP does not hold
 KEYRING = Keyring(signing=RP_SIGNING, encryption=RP_ENCRYPTION, decryption=KeySet([RP_ENCRYPTION]))
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
 def sign(
     claims: dict[str, Any], key: RSAKey = OP_SIGNING, *, header: dict[str, Any] | None = None
 ) -> str:
-    """A JWS signed by `key`; the header names the key's kid unless given explicitly."""
-    protected = header if header is not None else {"alg": "RS256", "kid": key.kid}
-    return jws.serialize_compact(protected, json.dumps(claims), key, algorithms=[protected["alg"]])
-
-
-def unsigned(claims: dict[str, Any]) -> str:
-    """An `alg: none` token (RFC 7519 §6.1): header, payload and an empty signature."""
-    header = _b64(json.dumps({"alg": "none", "typ": "JWT"}).encode())
-    return f"{header}.{_b64(json.dumps(claims).encode())}."
+    return openid.sign(claims, key, header=header)
 
 
 def hs256_with_public_key(claims: dict[str, Any]) -> str:
-    """The classic algorithm-confusion forgery: HMAC keyed with the provider's public key."""
-    secret = OP_SIGNING.as_pem(private=False)
-    header = _b64(json.dumps({"alg": "HS256", "kid": OP_SIGNING.kid}).encode())
-    signing_input = f"{header}.{_b64(json.dumps(claims).encode())}"
-    mac = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
-    return f"{signing_input}.{_b64(mac)}"
+    return openid.hs256_with_public_key(claims, OP_SIGNING)
 
 
 def encrypt(token: str, key: RSAKey = RP_ENCRYPTION) -> str:
-    """Nest a JWS in a JWE (RSA-OAEP-256 + A128CBC-HS256, `cty: JWT`) for `key`."""
-    header = {**ENCRYPTION_HEADER, "kid": key.kid}
-    return jwe.encrypt_compact(header, token, key, registry=JWE_REGISTRY)
-
-
-def id_token_claims(*, drop: tuple[str, ...] = (), **changes: Any) -> dict[str, Any]:
-    claims: dict[str, Any] = {
-        "iss": ISSUER,
-        "aud": CLIENT_ID,
-        "sub": SUBJECT,
-        "iat": int(NOW),
-        "exp": int(NOW) + 300,
-        "nonce": NONCE,
-        "acr": ACR_ADVANCED,
-        "sid": SID,
-        "auth_time": int(NOW) - 5,
-    }
-    claims.update(changes)
-    for name in drop:
-        claims.pop(name, None)
-    return claims
-
-
-def userinfo_claims(**changes: Any) -> dict[str, Any]:
-    claims: dict[str, Any] = {
-        "sub": SUBJECT,
-        NRN_CLAIM: NRN,
-        "given_name": "Marie",
-        "family_name": "Peeters",
-        "birthdate": "1985-07-30",
-        "email": "marie@example.be",
-        "locale": "nl",
-    }
-    claims.update(changes)
-    return claims
-
-
-def logout_claims(*, drop: tuple[str, ...] = (), **changes: Any) -> dict[str, Any]:
-    claims: dict[str, Any] = {
-        "iss": ISSUER,
-        "aud": CLIENT_ID,
-        "iat": int(NOW),
-        "jti": "logout-jti-1",
-        "sub": SUBJECT,
-        "sid": SID,
-        "events": {BACKCHANNEL_EVENT: {}},
-    }
-    claims.update(changes)
-    for name in drop:
-        claims.pop(name, None)
-    return claims
+    return openid.encrypt(token, key)
 
 
 class FakeOP:
@@ -232,29 +156,6 @@ class Clock:
         return self.now
 
 
-# -- relying-party profiles ---------------------------------------------------------------
-
-
-def itsme_settings() -> ProviderSettings:
-    """The real itsme profile from config/providers/itsme.toml, pointed at the fake OP."""
-    profile = tomllib.loads((CONFIG_DIR / "providers" / "itsme.toml").read_text())
-    profile.update(discovery_url=DISCOVERY_URL, client_id=CLIENT_ID)
-    return msgspec.convert(profile, ProviderSettings)
-
-
-def plain_settings() -> ProviderSettings:
-    """An unencrypted provider with the NRN in the ID token and client_secret_basic."""
-    return ProviderSettings(
-        label="Plain OP",
-        discovery_url=DISCOVERY_URL,
-        client_id=CLIENT_ID,
-        client_auth="client_secret_basic",
-        client_secret=CLIENT_SECRET,
-        nrn_claim="egovNRN",
-        loa={ACR_ADVANCED: "high", ACR_BASIC: "substantial"},
-    )
-
-
 @pytest.fixture
 def op() -> Iterator[FakeOP]:
     with respx.mock(assert_all_called=False, assert_all_mocked=True) as router:
@@ -303,7 +204,7 @@ def assert_token_invalid(refusal: LoginRefused, check: str) -> None:
 
 
 def s256(verifier: str) -> str:
-    return _b64(hashlib.sha256(verifier.encode("ascii")).digest())
+    return b64(hashlib.sha256(verifier.encode("ascii")).digest())
 
 
 # -- rp-response_type-code: the whole login --------------------------------------------------
@@ -643,7 +544,7 @@ async def test_rp_id_token_bad_sig_rs256(plain: OIDCProvider) -> None:
 
 async def test_rp_id_token_bad_sig_rs256_tampered_payload(plain: OIDCProvider) -> None:
     header, _, signature = sign(id_token_claims()).split(".")
-    payload = _b64(json.dumps(id_token_claims(sub="someone-else")).encode())
+    payload = b64(json.dumps(id_token_claims(sub="someone-else")).encode())
     tampered = f"{header}.{payload}.{signature}"
     assert_token_invalid(await refused_id_token(plain, tampered), "bad signature")
 
