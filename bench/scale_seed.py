@@ -32,7 +32,7 @@ from tqdm import tqdm
 
 from idp_bridge import make_nrn
 from idp_bridge.services import nrn_index, seal_nrn
-from kluis.audit import GENESIS, event_hash
+from kluis.audit import GENESIS, anchoring_key, event_hash, head_mac
 from kluis.keys import key_provider_from
 from kluis.keys.base import KeyProvider
 from kluis.settings import Settings, load_settings
@@ -75,6 +75,7 @@ CROSS JOIN LATERAL generate_series(1,
 
 def _records(keys: KeyProvider, start: int, stop: int, now: datetime) -> tuple[list, ...]:
     people, heads, events, ids = [], [], [], []
+    history_key = anchoring_key(keys)
     for i in range(start, stop):
         digits = person_nrn(i)
         person_id = uuid.uuid4()
@@ -110,7 +111,9 @@ def _records(keys: KeyProvider, start: int, stop: int, now: datetime) -> tuple[l
             prev_hash=GENESIS,
         )
         digest = event_hash(event)  # type: ignore[arg-type]
-        heads.append((uuid.uuid4(), person_id, 1, digest))
+        heads.append(
+            (uuid.uuid4(), person_id, 1, digest, head_mac(history_key, person_id, 1, digest))
+        )
         events.append(
             (
                 uuid.uuid4(),
@@ -183,7 +186,9 @@ async def seed(settings: Settings, people: int, *, progress: bool = True) -> int
             async with conn.transaction():
                 await conn.copy_records_to_table("people", records=rows, columns=PEOPLE_COLUMNS)
                 await conn.copy_records_to_table(
-                    "history_heads", records=heads, columns=["id", "subject_id", "seq", "hash"]
+                    "history_heads",
+                    records=heads,
+                    columns=["id", "subject_id", "seq", "hash", "mac"],
                 )
                 await conn.copy_records_to_table(
                     "history_events", records=events, columns=EVENT_COLUMNS

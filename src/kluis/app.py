@@ -46,6 +46,7 @@ from idp_bridge.routes import (
     identity_middleware,
     jwks,
 )
+from kluis import audit
 from kluis import db as database
 from kluis.demo import load_demo
 from kluis.hooks import Hooks
@@ -166,7 +167,7 @@ def build_platform(settings: Settings) -> Platform:
         if settings.dev_idp
         else None
     )
-    session_maker = database.session_maker(engine)
+    session_maker = database.session_maker(engine, audit.anchoring_key(keys))
     documents = build_documents(settings, keys, hooks)
     notifications = Notifications(settings, tasks)
     contacts = Contacts(notifications)
@@ -283,7 +284,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     def constant(value: Any) -> Provide:
         return Provide(lambda: value, sync_to_thread=False)
 
-    db_config = database.sqlalchemy_config(platform.engine)
+    db_config = database.sqlalchemy_config(platform.engine, audit.anchoring_key(platform.keys))
     app = Litestar(
         route_handlers=handlers,
         plugins=[SQLAlchemyPlugin(config=db_config)],

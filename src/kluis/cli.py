@@ -400,6 +400,22 @@ def audit_verify() -> None:
     sys.exit(0 if report.ok else 1)
 
 
+@audit_group.command("anchor")
+def audit_anchor() -> None:
+    """Anchor the heads of histories written before anchoring existed (once, after the
+    upgrade that brought it); exit 1 if a history is broken and was left unanchored."""
+
+    async def work(platform: Any) -> tuple[int, list[Any]]:
+        async with platform.session_maker() as session:
+            return await audit.anchor(session)
+
+    anchored, refused = _run(work)
+    click.echo(f"{anchored} histories anchored")
+    for subject in refused:
+        click.echo(f"BROKEN {subject}: not anchored, see `kluis audit verify`", err=True)
+    sys.exit(1 if refused else 0)
+
+
 # The notary register and the offices' API clients: commands of their own module.
 main.add_command(keys)
 main.add_command(notary)

@@ -98,6 +98,7 @@ def keys_reseal(batch: int) -> None:
     Idempotent and safe while the platform runs; exit 1 if a value did not open."""
     from kluis import db as database
     from kluis.app import import_all_models
+    from kluis.audit import anchoring_key
     from kluis.reseal import reseal
 
     settings = settings_or_fail()
@@ -109,7 +110,8 @@ def keys_reseal(batch: int) -> None:
     async def work() -> Any:
         engine = database.create_engine(settings)
         try:
-            return await reseal(database.session_maker(engine), provider, batch=batch)
+            sessions = database.session_maker(engine, anchoring_key(provider))
+            return await reseal(sessions, provider, batch=batch)
         finally:
             await engine.dispose()
 

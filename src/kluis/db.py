@@ -35,6 +35,10 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 __all__ = ["AsyncSession", "Base", "metadata"]
 
+# The `info` entry of every session that holds the secret history heads are anchored with
+# (kluis.audit): each session writing history needs it, and only the platform has it.
+HISTORY_KEY = "kluis.history_key"
+
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
     # WAL lets the development identity provider read while a login request writes.
@@ -63,17 +67,17 @@ def create_engine(settings: Settings) -> AsyncEngine:
     return engine
 
 
-def session_maker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+def session_maker(engine: AsyncEngine, history_key: bytes) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, info={HISTORY_KEY: history_key})
 
 
-def sqlalchemy_config(engine: AsyncEngine) -> SQLAlchemyAsyncConfig:
+def sqlalchemy_config(engine: AsyncEngine, history_key: bytes) -> SQLAlchemyAsyncConfig:
     """The request's database session (`db`). `provide_session(state, scope)` gives the one
     session of a request: the identity middleware reads the session cookie's row with it,
     and the handler goes on in it."""
     return SQLAlchemyAsyncConfig(
         engine_instance=engine,
-        session_config=AsyncSessionConfig(expire_on_commit=False),
+        session_config=AsyncSessionConfig(expire_on_commit=False, info={HISTORY_KEY: history_key}),
         session_dependency_key="db",
         create_all=False,
         enable_file_object_listener=False,  # no FileObject columns: a flush needs no scan

@@ -17,6 +17,7 @@ from idp_bridge.models import Person
 from kluis import audit
 from kluis import db as database
 from kluis.audit import Actor, HistoryEvent
+from kluis.keys import key_provider_from
 from tests.support.login import JAN
 
 # Backdated events (UTC). The deed is stored at 00:15 on 1 March in Brussels.
@@ -34,7 +35,8 @@ def in_database(settings, work: Callable[[AsyncSession], Awaitable[None]]) -> No
 
     async def run() -> None:
         engine = database.create_engine(settings)
-        async with database.session_maker(engine)() as db:
+        history_key = audit.anchoring_key(key_provider_from(settings))
+        async with database.session_maker(engine, history_key)() as db:
             await work(db)
             await db.commit()
         await engine.dispose()
@@ -56,14 +58,14 @@ def seed_past(settings, platform) -> None:
                 def now(cls, tz=None, moment=moment):  # type: ignore[override]
                     return moment
 
-            audit.datetime = Then  # type: ignore[misc]
+            audit.chain.datetime = Then  # type: ignore[misc]
             try:
                 actor = Actor(label=person.full_name, id=person.id, ip="192.0.2.7")
                 await audit.record(
                     db, subject_id=person.id, action=action, actor=actor, target=target
                 )
             finally:
-                audit.datetime = datetime  # type: ignore[misc]
+                audit.chain.datetime = datetime  # type: ignore[misc]
 
     in_database(settings, work)
 

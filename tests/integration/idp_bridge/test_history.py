@@ -45,15 +45,15 @@ async def record_at(db, person_id, moment: datetime, action: str, target: str, d
         def now(cls, tz=None):  # type: ignore[override]
             return moment
 
-    real = audit.datetime
-    audit.datetime = Then  # type: ignore[misc]
+    real = audit.chain.datetime
+    audit.chain.datetime = Then  # type: ignore[misc]
     try:
         actor = Actor(label=ZOE, id=person_id, ip="192.0.2.7")
         await audit.record(
             db, subject_id=person_id, action=action, actor=actor, target=target, detail=detail
         )
     finally:
-        audit.datetime = real  # type: ignore[misc]
+        audit.chain.datetime = real  # type: ignore[misc]
     await db.commit()
 
 

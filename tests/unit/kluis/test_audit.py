@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from sqlalchemy import delete, select, update
+import pytest
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from kluis import audit
 from kluis.audit import Actor, HistoryEvent, HistoryHead
+from kluis.db import HISTORY_KEY
 
 ALICE = uuid.uuid4()
 ACTOR = Actor(label="Alice", ip="127.0.0.1")
@@ -91,6 +94,22 @@ async def test_a_history_emptied_entirely_is_detected(db):
     await db.commit()
 
     assert ALICE in (await audit.verify(db)).broken
+
+
+async def test_every_head_is_anchored_under_the_platforms_key(db):
+    await three_events(db)
+    head = await db.scalar(select(HistoryHead).where(HistoryHead.subject_id == ALICE))
+    key = db.info[HISTORY_KEY]
+    assert head.mac == audit.head_mac(key, ALICE, 3, head.hash)
+    assert head.mac != audit.head_mac(b"another key" * 3, ALICE, 3, head.hash)
+
+
+async def test_a_session_without_the_key_writes_no_history(platform, db):
+    async with AsyncSession(platform.engine) as bare:
+        with pytest.raises(RuntimeError, match="anchoring key"):
+            await audit.record(bare, subject_id=ALICE, action="test:event:0", actor=ACTOR)
+        await bare.rollback()
+    assert (await db.scalar(select(func.count()).select_from(HistoryHead))) == 0
 
 
 async def test_verify_one_subject(db):
@@ -203,7 +222,7 @@ def test_every_domain_maps_its_actions_onto_known_kinds():
 
 
 async def test_history_is_read_by_kind_in_the_database(db, monkeypatch):
-    monkeypatch.setattr(audit, "ACTION_KINDS", KINDS)
+    monkeypatch.setattr(audit.kinds, "ACTION_KINDS", KINDS)
     for tag in TAGS:
         await audit.record(db, subject_id=ALICE, action=tag, actor=ACTOR)
     await db.commit()

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import json
 import re
 import uuid
 from datetime import date
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from idp_bridge import make_nrn
 from kluis import audit, cli
+from kluis import db as database
+from kluis.keys import key_provider_from
 from kluis.settings import get_settings
 from tests.support.login import JAN, NOTARY
 
@@ -98,19 +103,17 @@ def test_audit_verify_reports_intact_histories(kluis):
     assert "histories" in out
 
 
-def _two_histories(database: Path) -> tuple[uuid.UUID, uuid.UUID]:
+def _two_histories() -> tuple[uuid.UUID, uuid.UUID]:
     """Alice's history of four events and Bob's of one, written as the platform writes
-    them."""
-    import asyncio
-
-    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
-
+    them (with the key the command line's platform anchors heads with)."""
     alice, bob = uuid.uuid4(), uuid.uuid4()
     actor = audit.Actor(label="Alice", ip="192.0.2.7")
 
     async def write() -> None:
-        engine = create_async_engine(f"sqlite+aiosqlite:///{database}")
-        async with async_sessionmaker(engine)() as db:
+        settings = get_settings()
+        engine = database.create_engine(settings)
+        history_key = audit.anchoring_key(key_provider_from(settings))
+        async with database.session_maker(engine, history_key)() as db:
             for n in range(4):
                 await audit.record(db, subject_id=alice, action=f"test:event:{n}", actor=actor)
             await audit.record(db, subject_id=bob, action="test:event:0", actor=actor)
@@ -119,6 +122,31 @@ def _two_histories(database: Path) -> tuple[uuid.UUID, uuid.UUID]:
 
     asyncio.run(write())
     return alice, bob
+
+
+async def _rewrite_alices_history(alice: uuid.UUID) -> None:
+    """What someone who can write to the database but holds no key can do: change event 2
+    and recompute every hash after it, and the head's, consistently."""
+    engine = database.create_engine(get_settings())
+    async with AsyncSession(engine) as db:
+        events = (
+            await db.scalars(
+                select(audit.HistoryEvent)
+                .where(audit.HistoryEvent.subject_id == alice)
+                .order_by(audit.HistoryEvent.seq)
+            )
+        ).all()
+        events[1].actor_label = "Mallory"
+        for previous, event in itertools.pairwise(events):
+            event.prev_hash = previous.hash
+            event.hash = audit.event_hash(event)
+        head = await db.scalar(
+            select(audit.HistoryHead).where(audit.HistoryHead.subject_id == alice)
+        )
+        assert head is not None
+        head.hash = events[-1].hash
+        await db.commit()
+    await engine.dispose()
 
 
 TAMPERING = {
@@ -155,6 +183,15 @@ TAMPERING = {
         "DELETE FROM history_events WHERE subject_id = :alice",
         "events removed: head without events",
     ),
+    "the head's anchor removed": (
+        "UPDATE history_heads SET mac = NULL WHERE subject_id = :alice",
+        "head not anchored",
+    ),
+    "the head's anchor taken from another history": (
+        "UPDATE history_heads SET mac = (SELECT mac FROM history_heads WHERE subject_id != :alice)"
+        " WHERE subject_id = :alice",
+        "head's anchor does not match",
+    ),
 }
 
 
@@ -164,7 +201,7 @@ def test_audit_verify_finds_each_kind_of_tampering_and_names_the_history(
 ):
     import sqlite3
 
-    alice, bob = _two_histories(tmp_path / "cli.db")
+    alice, bob = _two_histories()
     assert "2 histories, 5 events checked" in kluis("audit", "verify")
     with sqlite3.connect(tmp_path / "cli.db") as conn:
         for statement in changes.split(";"):  # SQLite keeps a UUID as its 16 bytes
@@ -172,6 +209,32 @@ def test_audit_verify_finds_each_kind_of_tampering_and_names_the_history(
     out = kluis("audit", "verify", code=1)
     assert f"BROKEN {alice}: {problem}" in out
     assert str(bob) not in out  # the other history still holds
+
+
+def test_audit_verify_finds_a_history_rewritten_without_the_key(kluis):
+    alice, bob = _two_histories()
+    asyncio.run(_rewrite_alices_history(alice))
+    out = kluis("audit", "verify", code=1)
+    assert f"BROKEN {alice}: head's anchor does not match" in out
+    assert str(bob) not in out
+
+
+def test_audit_anchor_anchors_only_intact_histories_written_before_anchoring(kluis, tmp_path):
+    import sqlite3
+
+    alice, bob = _two_histories()
+    with sqlite3.connect(tmp_path / "cli.db") as conn:  # as an upgrade leaves them
+        conn.execute("UPDATE history_heads SET mac = NULL")
+        conn.execute(
+            "UPDATE history_events SET actor_label = 'Mallory' WHERE subject_id = ? AND seq = 2",
+            (alice.bytes,),
+        )
+    out = kluis("audit", "anchor", code=1)
+    assert "1 histories anchored" in out
+    assert f"BROKEN {alice}" in out
+    out = kluis("audit", "verify", code=1)
+    assert f"BROKEN {alice}: event 2 was altered" in out
+    assert str(bob) not in out
 
 
 def test_relying_party_keys_rotate(kluis):

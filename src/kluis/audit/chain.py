@@ -1,20 +1,13 @@
-"""The history ("Historiek"): append-only events, hash-chained per subject.
-
-Each event's hash covers its own fields and the previous event's hash, and a head row per
-subject holds the last sequence number and hash. Editing, deleting or reordering any event
-(including the newest) therefore breaks `verify`. Events are written in the caller's
-transaction, so a history entry exists exactly when the change it records does.
-
-Action tags read `source:subject:action` (`idp:login:succeeded`). Details never hold an NRN.
-"""
+"""The chains: events, heads, writing, verifying and anchoring (see the package)."""
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import hmac
 import json
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -23,22 +16,14 @@ from advanced_alchemy.base import UUIDBase
 from advanced_alchemy.types import GUID, DateTimeUTC
 from sqlalchemy import (
     JSON,
-    ColumnElement,
     ForeignKey,
     Integer,
-    Select,
     String,
     Table,
     UniqueConstraint,
-    and_,
     bindparam,
     case,
-    false,
-    func,
-    not_,
-    or_,
     select,
-    true,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -47,7 +32,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.dml import ReturningInsert, Update
 from sqlalchemy.sql.elements import BindParameter
 
-from kluis.text import N_
+from kluis.db import HISTORY_KEY
+from kluis.keys.base import KeyProvider
 
 # Events that concern no identified person (a refused login before we knew who) belong to
 # the platform's own history.
@@ -60,6 +46,9 @@ class HistoryHead(UUIDBase):
     subject_id: Mapped[uuid.UUID] = mapped_column(GUID, unique=True)
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))
+    # HMAC of subject, seq and hash (`head_mac`); empty only on heads written before
+    # anchoring existed, until `kluis audit anchor` has run.
+    mac: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class HistoryEvent(UUIDBase):
@@ -101,61 +90,6 @@ class Actor:
         return Actor(label=label, id=id, ip=self.ip, user_agent=self.user_agent)
 
 
-# What the history page calls each action; every domain adds its own (message ids).
-ACTION_LABELS: dict[str, str] = {}
-
-# What the history page calls each refusal reason (`detail["reason"]`); every domain adds
-# its own (message ids).
-REASON_LABELS: dict[str, str] = {}
-
-# Actions whose target is a message id (a provider's label) rather than something a person
-# named (a document): only these targets are translated when shown.
-TRANSLATED_TARGETS: set[str] = set()
-
-# The kinds a citizen filters the history by, in the order the page offers them. A domain
-# may add a kind; most only map their actions onto these (`ACTION_KINDS`).
-OTHER_KIND = "other"
-HISTORY_KINDS: dict[str, str] = {
-    "access": N_("Logins and sessions"),
-    "documents": N_("Documents"),
-    "sharing": N_("Sharing and contacts"),
-    "notary": N_("Notaries and deeds"),
-    "succession": N_("After death"),
-    "account": N_("Account and settings"),
-    OTHER_KIND: N_("Other"),
-}
-
-# Which kind an action belongs to, keyed by a leading part of its tag (`vault`,
-# `vault:document` or a whole tag); every domain adds its own. The longest key that matches
-# wins, and an action no key matches is of the kind "other".
-ACTION_KINDS: dict[str, str] = {}
-
-
-def _tag_matches(action: str, key: str) -> bool:
-    return action == key or action.startswith(key + ":")
-
-
-def kind_of(action: str, kinds: dict[str, str] | None = None) -> str:
-    kinds = ACTION_KINDS if kinds is None else kinds
-    matching = [key for key in kinds if _tag_matches(action, key)]
-    return kinds[max(matching, key=len)] if matching else OTHER_KIND
-
-
-def kind_rules(kind: str, kinds: dict[str, str] | None = None) -> list[tuple[str, list[str]]]:
-    """The tag keys of `kind`, each with the longer keys under it that belong to another
-    kind: an action is of `kind` exactly when it matches a key and none of that key's
-    exceptions (the way `kind_of` decides). "other" is one rule with no key: no key of any
-    kind matches."""
-    kinds = ACTION_KINDS if kinds is None else kinds
-    if kind == OTHER_KIND:
-        return [("", sorted(kinds))]
-    return [
-        (key, sorted(k for k, v in kinds.items() if v != kind and _tag_matches(k, key)))
-        for key, v in sorted(kinds.items())
-        if v == kind
-    ]
-
-
 def event_hash(event: HistoryEvent) -> str:
     canonical = json.dumps(
         {
@@ -176,6 +110,22 @@ def event_hash(event: HistoryEvent) -> str:
         ensure_ascii=False,
     )
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def anchoring_key(keys: KeyProvider) -> bytes:
+    """The secret heads are anchored with; sessions carry it in `info` (kluis.db)."""
+    return keys.derive_secret("history-heads")
+
+
+def head_mac(key: bytes, subject_id: uuid.UUID, seq: int, last: str) -> str:
+    return hmac.new(key, f"{subject_id}:{seq}:{last}".encode(), hashlib.sha256).hexdigest()
+
+
+def _key_of(db: AsyncSession) -> bytes:
+    key = db.info.get(HISTORY_KEY)
+    if not isinstance(key, bytes):
+        raise RuntimeError("history needs a session that holds the anchoring key (kluis.db)")
+    return key
 
 
 @dataclass(frozen=True)
@@ -222,6 +172,7 @@ def _move_heads_statement(count: int) -> Update:
         .values(
             seq=case(*((when, _numbered("seq", n)) for n, when in whens)),
             hash=case(*((when, _numbered("hash", n)) for n, when in whens)),
+            mac=case(*((when, _numbered("mac", n)) for n, when in whens)),
         )
     )
 
@@ -250,6 +201,7 @@ async def record_all(db: AsyncSession, entries: Sequence[Entry]) -> list[History
     part of most requests that change something, and the flush cost more than the database."""
     if not entries:
         return []
+    key = _key_of(db)
     heads = await _locked_heads(db, list({e.subject_id for e in entries}))
     events = []
     at = datetime.now(UTC)
@@ -276,6 +228,7 @@ async def record_all(db: AsyncSession, entries: Sequence[Entry]) -> list[History
     moved: dict[str, Any] = {}
     for n, (subject_id, (seq, last)) in enumerate(heads.items()):
         moved[f"subject_id_{n}"], moved[f"seq_{n}"], moved[f"hash_{n}"] = subject_id, seq, last
+        moved[f"mac_{n}"] = head_mac(key, subject_id, seq, last)
     await db.execute(_move_heads_statement(len(heads)), moved)
     return events
 
@@ -294,124 +247,6 @@ async def record(
     return (await record_all(db, [entry]))[0]
 
 
-def _tag_condition(key: str) -> ColumnElement[bool]:
-    return or_(
-        HistoryEvent.action == key, HistoryEvent.action.startswith(key + ":", autoescape=True)
-    )
-
-
-def _kind_condition(kind: str) -> ColumnElement[bool]:
-    rules = [
-        and_(
-            _tag_condition(key) if key else true(),
-            *(not_(_tag_condition(k)) for k in exceptions),
-        )
-        for key, exceptions in kind_rules(kind)
-    ]
-    return or_(*rules) if rules else false()
-
-
-def _history_query(
-    subject_id: uuid.UUID,
-    *,
-    since: datetime | None,
-    until: datetime | None,
-    action_prefix: str | None,
-    kind: str | None,
-    before_seq: int | None,
-) -> Select[tuple[HistoryEvent]]:
-    query = select(HistoryEvent).where(HistoryEvent.subject_id == subject_id)
-    if since:
-        query = query.where(HistoryEvent.at >= since)
-    if until:
-        query = query.where(HistoryEvent.at < until)
-    if action_prefix:
-        query = query.where(HistoryEvent.action.startswith(action_prefix, autoescape=True))
-    if kind:
-        query = query.where(_kind_condition(kind))
-    if before_seq is not None:
-        query = query.where(HistoryEvent.seq < before_seq)
-    return query
-
-
-async def history_for(
-    db: AsyncSession,
-    subject_id: uuid.UUID,
-    *,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    action_prefix: str | None = None,
-    kind: str | None = None,
-    before_seq: int | None = None,
-    limit: int = 200,
-) -> Sequence[HistoryEvent]:
-    """Newest first: events at or after `since` and before `until`, whose tag starts with
-    `action_prefix`, of `kind`, older than the event numbered `before_seq`."""
-    query = _history_query(
-        subject_id,
-        since=since,
-        until=until,
-        action_prefix=action_prefix,
-        kind=kind,
-        before_seq=before_seq,
-    )
-    query = query.order_by(HistoryEvent.seq.desc()).limit(limit)
-    return (await db.execute(query)).scalars().all()
-
-
-async def latest_seq(db: AsyncSession, subject_id: uuid.UUID, action: str) -> int | None:
-    """The sequence number of the subject's latest event with this action, if any."""
-    return await db.scalar(
-        select(func.max(HistoryEvent.seq)).where(
-            HistoryEvent.subject_id == subject_id, HistoryEvent.action == action
-        )
-    )
-
-
-async def count_history(
-    db: AsyncSession,
-    subject_id: uuid.UUID,
-    *,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    action_prefix: str | None = None,
-    kind: str | None = None,
-) -> int:
-    query = _history_query(
-        subject_id,
-        since=since,
-        until=until,
-        action_prefix=action_prefix,
-        kind=kind,
-        before_seq=None,
-    )
-    return int(await db.scalar(select(func.count()).select_from(query.subquery())) or 0)
-
-
-async def stream_history(
-    db: AsyncSession,
-    subject_id: uuid.UUID,
-    *,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    action_prefix: str | None = None,
-    kind: str | None = None,
-) -> AsyncIterator[HistoryEvent]:
-    """Like `history_for` without a limit, read in batches so memory stays flat."""
-    query = _history_query(
-        subject_id,
-        since=since,
-        until=until,
-        action_prefix=action_prefix,
-        kind=kind,
-        before_seq=None,
-    )
-    query = query.order_by(HistoryEvent.seq.desc()).execution_options(yield_per=500)
-    result = await db.stream(query)
-    async for event in result.scalars():
-        yield event
-
-
 @dataclass
 class ChainReport:
     subjects: int = 0
@@ -425,11 +260,12 @@ class ChainReport:
 
 async def verify(db: AsyncSession, subject_id: uuid.UUID | None = None) -> ChainReport:
     """Recompute every chain (or one). Streams events so memory stays flat."""
+    key = _key_of(db)
     report = ChainReport()
     heads_query = select(HistoryHead)
     if subject_id is not None:
         heads_query = heads_query.where(HistoryHead.subject_id == subject_id)
-    heads = {h.subject_id: (h.seq, h.hash) for h in (await db.execute(heads_query)).scalars()}
+    heads = {h.subject_id: h for h in (await db.execute(heads_query)).scalars()}
 
     events_query = select(HistoryEvent).order_by(HistoryEvent.subject_id, HistoryEvent.seq)
     if subject_id is not None:
@@ -441,8 +277,14 @@ async def verify(db: AsyncSession, subject_id: uuid.UUID | None = None) -> Chain
     def close(subject: uuid.UUID, seq: int, last: str) -> None:
         report.subjects += 1
         head = heads.pop(subject, None)
-        if subject not in report.broken and head != (seq, last):
+        if subject in report.broken:
+            return
+        if head is None or (head.seq, head.hash) != (seq, last):
             report.broken[subject] = f"head does not match event {seq} (events removed?)"
+        elif head.mac is None:
+            report.broken[subject] = "head not anchored"
+        elif not hmac.compare_digest(head.mac, head_mac(key, subject, seq, last)):
+            report.broken[subject] = "head's anchor does not match (history rewritten?)"
 
     result = await db.stream(events_query.execution_options(yield_per=500))
     async for event in result.scalars():
@@ -463,10 +305,28 @@ async def verify(db: AsyncSession, subject_id: uuid.UUID | None = None) -> Chain
         prev = event.hash
     if current is not None:
         close(current, expected_seq, prev)
-    for subject, (seq, _hash) in heads.items():
-        if seq:
+    for subject, head in heads.items():
+        if head.seq:
             report.broken[subject] = "events removed: head without events"
     return report
+
+
+async def anchor(db: AsyncSession) -> tuple[int, list[uuid.UUID]]:
+    """Anchor the heads written before anchoring existed, each only if its chain verifies.
+    Returns how many were anchored and the histories refused as broken. Run once, after the
+    upgrade that brought anchoring: from then on an unanchored head is a finding of
+    `verify`, to be investigated rather than anchored."""
+    key, anchored, refused = _key_of(db), 0, []
+    unanchored = select(HistoryHead).where(HistoryHead.mac.is_(None))
+    for head in (await db.scalars(unanchored)).all():
+        report = await verify(db, head.subject_id)
+        if set(report.broken.values()) - {"head not anchored"}:
+            refused.append(head.subject_id)
+            continue
+        head.mac = head_mac(key, head.subject_id, head.seq, head.hash)
+        anchored += 1
+    await db.commit()
+    return anchored, refused
 
 
 async def chain_intact(db: AsyncSession, subject_id: uuid.UUID) -> bool:
