@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -102,6 +103,15 @@ class NationalNumber:
         # Same shape as on the eID card, with only the birth date part visible.
         d = self.digits
         return f"{d[0:2]}.{d[2:4]}.{d[4:6]}-xxx.xx"
+
+
+ELEVEN_DIGITS = re.compile(r"\d{11}")
+
+
+def may_carry_nrn(value: str) -> bool:
+    """Whether a provider's identifier may hold a national registry number: eIDAS nodes
+    often send the PersonIdentifier `BE/BE/<number>` as NameID."""
+    return ELEVEN_DIGITS.search(value) is not None
 
 
 def parse_nrn(value: object) -> NationalNumber:

@@ -33,6 +33,15 @@ class VerifiedIdentity:
 
 
 @dataclass(frozen=True)
+class LogoutForm:
+    """A logout message the browser posts to the provider (SAML's HTTP-POST binding), for
+    one that names the person in a way that must not travel in a URL."""
+
+    action: str
+    fields: dict[str, str]
+
+
+@dataclass(frozen=True)
 class LoginRequest:
     """The single-use secrets of one login, bound to one browser."""
 
@@ -84,8 +93,9 @@ class IdentityProvider(Protocol):
 
     async def end_session_url(
         self, id_token: str | None, post_logout_uri: str, keys: Keyring
-    ) -> str | None:
-        """Where to send the browser to end the session at the provider, if it can."""
+    ) -> str | LogoutForm | None:
+        """Where to send the browser to end the session at the provider (a URL, or a form
+        to post), if it can."""
         ...
 
     async def verify_logout_token(self, token: str, keys: Keyring) -> LogoutToken:

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
+from cryptography import x509
 
 from kluis.errors import ConfigurationError
 
@@ -214,6 +215,10 @@ class SamlProviderSettings(_Provider, kw_only=True, tag="saml"):
     email_attribute: str | None = "mail"
     language_attribute: str | None = "PrefLanguage"
     metadata_max_age_seconds: int = 3600
+    # The PEM certificate the provider signs its metadata with (eIDAS nodes and federations
+    # publish one): metadata that is not signed by it, whole, is refused. Empty trusts the
+    # metadata by its HTTPS address alone.
+    metadata_certificate: str = ""
 
     @property
     def url(self) -> str:
@@ -226,6 +231,13 @@ class SamlProviderSettings(_Provider, kw_only=True, tag="saml"):
             raise ConfigurationError(
                 f"provider {name!r}: SAML needs the xmlsec1 command (Debian: apt install xmlsec1)"
             )
+        if self.metadata_certificate:
+            try:
+                x509.load_pem_x509_certificate(self.metadata_certificate.encode())
+            except ValueError as exc:
+                raise ConfigurationError(
+                    f"provider {name!r}: metadata_certificate is not a PEM certificate"
+                ) from exc
 
 
 AnyProviderSettings = ProviderSettings | SamlProviderSettings

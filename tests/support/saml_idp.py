@@ -26,7 +26,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import uvicorn
 from cryptography.hazmat.primitives.asymmetric import rsa
-from saml2 import BINDING_HTTP_REDIRECT, saml, samlp
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, saml, samlp
 from saml2.attribute_converter import AttributeConverter
 from saml2.config import IdPConfig
 from saml2.metadata import create_metadata_string
@@ -42,6 +42,8 @@ from saml2.sigver import (
 )
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
+from idp_bridge.saml.provider import SAMLProvider
+from kluis.settings import SamlProviderSettings
 from tests.support.net import free_port, self_signed_certificate
 
 AES256_GCM = "http://www.w3.org/2009/xmlenc11#aes256-gcm"
@@ -148,8 +150,10 @@ class Received:
 
 
 class SamlIdentityProvider:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, post_logout: bool = True) -> None:
+        """`post_logout`: the IdP also takes LogoutRequests by the HTTP-POST binding."""
         self.folder = folder
+        self.post_logout = post_logout
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.entity_id = f"{self.url}/metadata"
@@ -160,9 +164,17 @@ class SamlIdentityProvider:
         self.requests: list[Received] = []
         self.logout_requests: list[samlp.LogoutRequest] = []
         self._server: _Server | None = None
-        self.metadata = create_metadata_string(
-            None, self._config(), 4, None, None, None, None, None
-        ).decode()
+        # Signed, as eIDAS nodes sign theirs (the eIDAS profile checks it, the other not).
+        self.metadata = str(
+            create_metadata_string(
+                None,
+                self._config(),
+                4,
+                sign=True,
+                sign_alg=SIG_RSA_SHA256,
+                digest_alg=DIGEST_SHA256,
+            )
+        )
         config = uvicorn.Config(
             self.app, host="127.0.0.1", port=self.port, log_level="warning", interface="asgi3"
         )
@@ -182,7 +194,14 @@ class SamlIdentityProvider:
                     "idp": {
                         "endpoints": {
                             "single_sign_on_service": [(f"{self.url}/sso", BINDING_HTTP_REDIRECT)],
-                            "single_logout_service": [(f"{self.url}/slo", BINDING_HTTP_REDIRECT)],
+                            "single_logout_service": [
+                                (f"{self.url}/slo", BINDING_HTTP_REDIRECT),
+                                *(
+                                    [(f"{self.url}/slo", BINDING_HTTP_POST)]
+                                    if self.post_logout
+                                    else []
+                                ),
+                            ],
                         },
                         "policy": {
                             "default": {
@@ -237,6 +256,9 @@ class SamlIdentityProvider:
             )
         elif path == "/sso":
             status, headers, body = self._sso(query)
+        elif path == "/slo" and scope["method"] == "POST":
+            form = {k: v[0] for k, v in parse_qs((await _body(receive)).decode()).items()}
+            status, headers, body = self._slo_post(form)
         elif path == "/slo":
             status, headers, body = self._slo(query)
         await send({"type": "http.response.start", "status": status, "headers": headers})
@@ -264,6 +286,18 @@ class SamlIdentityProvider:
         )
         if not server.sec.metadata or not _redirect_signed(server, query, request.issuer.text):
             return 400, [], b"unsigned logout request"
+        return self._logged_out(request)
+
+    def _slo_post(self, form: dict[str, str]) -> tuple[int, list, bytes]:
+        # pysaml2 verifies a signature it finds, against the SP's metadata; one must be there.
+        request = self.server.parse_logout_request(form["SAMLRequest"], BINDING_HTTP_POST)
+        if request.message.signature is None:
+            return 400, [], b"unsigned logout request"
+        return self._logged_out(request)
+
+    def _logged_out(self, request: Any) -> tuple[int, list, bytes]:
+        """Our signed LogoutResponse, by redirect to the SP's logout endpoint."""
+        server = self.server
         self.logout_requests.append(request.message)
         response = server.create_logout_response(
             request.message, [BINDING_HTTP_REDIRECT], sign=False
@@ -416,6 +450,15 @@ def form_fields(page: str) -> tuple[str, dict[str, str]]:
     return action, fields
 
 
+async def _body(receive: Callable) -> bytes:
+    body, more = b"", True
+    while more:
+        message = await receive()
+        body += message.get("body", b"")
+        more = message.get("more_body", False)
+    return body
+
+
 def _redirect_signed(server: Server, query: dict[str, str], issuer: str) -> bool:
     message = {
         k: query[k] for k in ("SAMLRequest", "RelayState", "SigAlg", "Signature") if k in query
@@ -500,3 +543,15 @@ def with_doctype(saml_response: str) -> str:
     xml = base64.b64decode(saml_response).decode().split("?>", 1)[-1]
     prologue = '<!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>'
     return base64.b64encode((prologue + xml).encode()).decode()
+
+
+def offline_provider(
+    idp: SamlIdentityProvider, clock: Callable[[], float] = time.time, **settings: Any
+) -> SAMLProvider:
+    """The platform's SAML provider for `idp`, reading its metadata from memory, not HTTP
+    (what `idp.metadata` holds when asked): for tests of the provider alone."""
+    transport = httpx.MockTransport(lambda _request: httpx.Response(200, text=idp.metadata))
+    config = SamlProviderSettings(
+        label="eIDAS", metadata_url="https://idp.test/metadata", **settings
+    )
+    return SAMLProvider("eidas", config, "https://kluis.test", transport=transport, clock=clock)

@@ -14,6 +14,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from idp_bridge.interfaces import LogoutForm
 from idp_bridge.routes.access import identity_of, request_actor
 from idp_bridge.services import (
     EmailAddresses,
@@ -179,11 +180,13 @@ class AuthController(Controller):
         target = None
         if identity is not None:
             target = await sessions.logout(db, identity, request_actor(request))
-        return Redirect(
-            target or "/",
-            status_code=303,
-            cookies=[_cookie(settings, settings.session_cookie, "", 0)],
-        )
+        cookies = [_cookie(settings, settings.session_cookie, "", 0)]
+        if isinstance(target, LogoutForm):
+            request.scope["state"]["identity"] = None  # the page shows no one logged in
+            return Template(
+                "idp_bridge/provider_logout.html", context={"form": target}, cookies=cookies
+            )
+        return Redirect(target or "/", status_code=303, cookies=cookies)
 
     @get("/email/confirm", include_in_schema=False)
     async def confirm_email(

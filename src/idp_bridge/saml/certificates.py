@@ -58,18 +58,22 @@ def certificate_body(pem: bytes) -> str:
 
 
 class KeyFiles:
-    """Key and certificate files of the relying-party keys, for xmlsec1."""
+    """Key and certificate files for xmlsec1: the relying-party keys', and providers'
+    certificates."""
 
     def __init__(self, common_name: str) -> None:
         self.common_name = common_name
         self._dir: Path | None = None
 
-    def pair(self, key: RSAKey) -> tuple[str, str]:
-        """(private key file, certificate file) of `key`, written on first use."""
+    def _folder(self) -> Path:
         if self._dir is None:
             self._dir = Path(tempfile.mkdtemp(prefix="kluis-saml-"))
+        return self._dir
+
+    def pair(self, key: RSAKey) -> tuple[str, str]:
+        """(private key file, certificate file) of `key`, written on first use."""
         stem = hashlib.sha256(f"{key.kid}:{self.common_name}".encode()).hexdigest()[:24]
-        key_file, cert_file = self._dir / f"{stem}.key", self._dir / f"{stem}.crt"
+        key_file, cert_file = self._folder() / f"{stem}.key", self._folder() / f"{stem}.crt"
         if not cert_file.exists():
             fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "wb") as out:
@@ -77,6 +81,13 @@ class KeyFiles:
             cert = certificate(key, self.common_name)
             cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         return str(key_file), str(cert_file)
+
+    def certificate(self, pem: str) -> str:
+        """A file holding the certificate `pem` (a provider's), written on first use."""
+        cert_file = self._folder() / f"{hashlib.sha256(pem.encode()).hexdigest()[:24]}.pem"
+        if not cert_file.exists():
+            cert_file.write_text(pem)
+        return str(cert_file)
 
     def remove(self) -> None:
         if self._dir is not None:

@@ -1,22 +1,26 @@
-"""SAML single logout over the HTTP-Redirect binding: our LogoutRequest when a citizen logs
-out, and the provider's LogoutRequest with our answer. pysaml2 builds the messages; it does
-not require a provider's LogoutRequest to be signed, so the signature check is here.
-These functions block (xmlsec1, RSA): the provider runs them in a worker thread."""
+"""SAML single logout: our LogoutRequest when a citizen logs out (HTTP-POST or -Redirect
+binding), and the provider's LogoutRequest (HTTP-Redirect) with our answer. pysaml2 builds
+the messages; it does not require a provider's LogoutRequest to be signed, so the signature
+check is here. These functions block (xmlsec1, RSA): the provider runs them in a worker
+thread."""
 
 from __future__ import annotations
 
+import base64
 import calendar
 import json
 from collections.abc import Mapping
 
-from saml2 import BINDING_HTTP_REDIRECT, saml
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, saml
 from saml2.client import Saml2Client
+from saml2.s_utils import UnsupportedBinding
 from saml2.samlp import LogoutRequest, logout_request_from_string
 from saml2.sigver import verify_redirect_signature
 from saml2.time_util import str_to_time
-from saml2.xmldsig import SIG_RSA_SHA256
+from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
-from idp_bridge.interfaces import LogoutToken
+from idp_bridge.domain import may_carry_nrn
+from idp_bridge.interfaces import LogoutForm, LogoutToken
 from idp_bridge.saml import policy
 from idp_bridge.saml.policy import refused
 
@@ -36,29 +40,53 @@ def _redirect(client: Saml2Client, message: str, destination: str, **kwargs: obj
     return dict(info["headers"])["Location"]
 
 
-def _logout_service(client: Saml2Client, idp: str) -> dict[str, str] | None:
-    services = client.metadata.single_logout_service(idp, BINDING_HTTP_REDIRECT, "idpsso")
+def _logout_service(
+    client: Saml2Client, idp: str, binding: str = BINDING_HTTP_REDIRECT
+) -> dict[str, str] | None:
+    try:
+        services = client.metadata.single_logout_service(idp, binding, "idpsso")
+    except UnsupportedBinding:  # the provider offers logout, but not by this binding
+        return None
     return services[0] if services else None
 
 
-def request_url(client: Saml2Client, idp: str, reference: str) -> str | None:
-    """A signed LogoutRequest for the session `reference` names, as a redirect URL."""
+def request(client: Saml2Client, idp: str, reference: str) -> str | LogoutForm | None:
+    """A signed LogoutRequest for the session `reference` names: a form to post when the
+    provider takes one (HTTP-POST binding), else a redirect URL. The NameID travels in a
+    URL only when it cannot carry a national registry number: a provider that would need
+    one there (an eIDAS NameID `BE/BE/<number>`) is not told, and only our session ends."""
     try:
         session = json.loads(reference)
         name_id = saml.name_id_from_string(session["name_id"])
     except (ValueError, KeyError, TypeError):
         return None
-    service = _logout_service(client, idp)
-    if service is None or name_id is None:
+    if name_id is None:
         return None
-    _id, request = client.create_logout_request(
-        service["location"],
+    indexes = [session["session_index"]] if session.get("session_index") else None
+    post = _logout_service(client, idp, BINDING_HTTP_POST)
+    if post is not None:
+        _id, signed = client.create_logout_request(
+            post["location"],
+            idp,
+            name_id=name_id,
+            session_indexes=indexes,
+            sign=True,
+            sign_alg=SIG_RSA_SHA256,
+            digest_alg=DIGEST_SHA256,
+        )
+        message = base64.b64encode(str(signed).encode()).decode()
+        return LogoutForm(post["location"], {"SAMLRequest": message})
+    redirect = _logout_service(client, idp)
+    if redirect is None or may_carry_nrn(name_id.text or ""):
+        return None
+    _id, unsigned = client.create_logout_request(
+        redirect["location"],
         idp,
         name_id=name_id,
-        session_indexes=[session["session_index"]] if session.get("session_index") else None,
+        session_indexes=indexes,
         sign=False,  # the HTTP-Redirect binding signs the query string instead
     )
-    return _redirect(client, str(request), service["location"])
+    return _redirect(client, str(unsigned), redirect["location"])
 
 
 def verified_request(

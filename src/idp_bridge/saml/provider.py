@@ -27,13 +27,19 @@ from saml2.config import SPConfig
 from saml2.metadata import create_metadata_string
 from saml2.response import StatusError
 from saml2.saml import NAME_FORMAT_URI
-from saml2.sigver import CryptoBackendXmlSec1
+from saml2.sigver import CryptoBackendXmlSec1, get_xmlsec_binary
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 from idp_bridge.domain import LoginRefused
-from idp_bridge.interfaces import Keyring, LoginRequest, LogoutToken, VerifiedIdentity
+from idp_bridge.interfaces import (
+    Keyring,
+    LoginRequest,
+    LogoutForm,
+    LogoutToken,
+    VerifiedIdentity,
+)
 from idp_bridge.oidc.documents import tls_context
-from idp_bridge.saml import logout, policy
+from idp_bridge.saml import logout, metadata, policy
 from idp_bridge.saml.certificates import KeyFiles
 from idp_bridge.saml.policy import refused
 from kluis.settings import SamlProviderSettings
@@ -89,6 +95,7 @@ class SAMLProvider:
         self._metadata: tuple[str, float] | None = None
         self._client: tuple[tuple[Any, ...], Saml2Client, str] | None = None
         self._own_metadata: tuple[tuple[str, str], str] | None = None
+        self._xmlsec = _XmlSec1(get_xmlsec_binary())
 
     # -- configuration ------------------------------------------------------------------
 
@@ -151,9 +158,16 @@ class SAMLProvider:
             if response.status_code != 200 or len(response.content) > MAX_METADATA_BYTES:
                 raise httpx.HTTPError(f"metadata answered {response.status_code}")
             policy.parse(response.content)  # no DTD, no entities
+            if self.config.metadata_certificate:
+                certificate = self._files.certificate(self.config.metadata_certificate)
+                await anyio.to_thread.run_sync(
+                    metadata.check_signature, response.content, certificate, self._xmlsec
+                )
             self._metadata = (response.text, now)
         except (httpx.HTTPError, LoginRefused) as exc:
             if self._metadata is None:
+                if isinstance(exc, LoginRefused) and exc.reason == "login-provider-unavailable":
+                    raise  # the metadata's signature: its own check
                 raise LoginRefused("login-provider-unavailable", check="saml metadata") from exc
             log.warning("SAML provider %s: metadata not refreshed (%s)", self.name, exc)
         return self._metadata[0]
@@ -175,7 +189,7 @@ class SAMLProvider:
             config = SPConfig()
             config.load(conf)
             client = Saml2Client(config)
-            client.sec.crypto = _XmlSec1(client.sec.crypto.xmlsec)
+            client.sec.crypto = self._xmlsec
         except Exception as exc:  # pysaml2 raises anything from a bad metadata document
             raise LoginRefused("login-provider-error", check="saml metadata unusable") from exc
         idps = list(client.metadata.identity_providers())
@@ -309,13 +323,14 @@ class SAMLProvider:
 
     async def end_session_url(
         self, id_token: str | None, post_logout_uri: str, keys: Keyring
-    ) -> str | None:
-        """A signed LogoutRequest to the provider; it answers at our logout endpoint, which
-        sends the browser home (`post_logout_uri` is OpenID's; SAML's is in our metadata)."""
+    ) -> str | LogoutForm | None:
+        """A signed LogoutRequest to the provider (`logout.request`); it answers at our
+        logout endpoint, which sends the browser home (`post_logout_uri` is OpenID's; SAML's
+        is in our metadata)."""
         if not id_token:
             return None
         client, idp = await self.client(keys)
-        return await anyio.to_thread.run_sync(logout.request_url, client, idp, id_token)
+        return await anyio.to_thread.run_sync(logout.request, client, idp, id_token)
 
     async def verify_logout_token(self, token: str, keys: Keyring) -> LogoutToken:
         raise LoginRefused("login-token-invalid", check="saml logs out at its logout endpoint")

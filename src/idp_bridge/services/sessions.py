@@ -8,7 +8,6 @@ cache's tombstones before its commit (the module's docstring says why).
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 import uuid
 from collections.abc import Mapping, Sequence
@@ -19,8 +18,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from idp_bridge.domain import LoginRefused, loa_at_least
-from idp_bridge.interfaces import IdentityProvider, LogoutToken, VerifiedIdentity
+from idp_bridge.domain import LoginRefused, loa_at_least, may_carry_nrn
+from idp_bridge.interfaces import IdentityProvider, LogoutForm, LogoutToken, VerifiedIdentity
 from idp_bridge.models import Person, SeenLogoutToken, WebSession
 from idp_bridge.rp_keys import RelyingPartyKeys
 from idp_bridge.services.session_cache import Cached, Ended, SessionCache
@@ -35,7 +34,6 @@ from kluis.text import N_
 # last_seen_at is written at most this often, not on every request.
 TOUCH_INTERVAL = timedelta(seconds=60)
 ID_TOKEN_AAD = b"session.id_token"
-ELEVEN_DIGITS = re.compile(r"\d{11}")
 
 
 def provider_reference(keys: KeyProvider, value: str) -> str:
@@ -44,7 +42,7 @@ def provider_reference(keys: KeyProvider, value: str) -> str:
     as NameID), or that does not fit its column, is kept as its keyed hash: an NRN is never
     in a clear column, and the same value always gives the same reference, so a provider's
     logout still finds the session."""
-    if len(value) <= 255 and not ELEVEN_DIGITS.search(value):
+    if len(value) <= 255 and not may_carry_nrn(value):
         return value
     return "keyed:" + keys.blind_index("provider-reference", value)
 
@@ -288,8 +286,10 @@ class Sessions:
         )
         await self._forget(list(sessions), reason)
 
-    async def logout(self, db: AsyncSession, current: CurrentSession, actor: Actor) -> str | None:
-        """End the session; return the provider's end-session URL, if it has one."""
+    async def logout(
+        self, db: AsyncSession, current: CurrentSession, actor: Actor
+    ) -> str | LogoutForm | None:
+        """End the session; return where the browser ends it at the provider, if it can."""
         session = await self.end(db, current, actor)
         if session is None:
             return None

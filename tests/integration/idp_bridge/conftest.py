@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import httpx
 import msgspec
@@ -29,7 +30,11 @@ def saml_settings(settings: Settings, idp: SamlIdentityProvider) -> Settings:
         {"KLUIS_ENV": "test"},
         port=port,
         providers={
-            "eidas": {"profile": "eidas", "metadata_url": idp.entity_id},
+            "eidas": {
+                "profile": "eidas",
+                "metadata_url": idp.entity_id,
+                "metadata_certificate": Path(idp.cert_file).read_text(),
+            },
             "fas-saml": {"profile": "fas-saml", "metadata_url": idp.entity_id},
         },
     ).providers
