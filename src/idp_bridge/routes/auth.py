@@ -27,6 +27,7 @@ from kluis.settings import Settings
 from kluis.text import N_
 from kluis.web.i18n import language_cookie
 from kluis.web.openapi import TEXT, reads_body
+from kluis.web.shell import allow_form_target
 
 LOGIN_COOKIE_PLAIN = "kluis_login"
 
@@ -183,6 +184,7 @@ class AuthController(Controller):
         cookies = [_cookie(settings, settings.session_cookie, "", 0)]
         if isinstance(target, LogoutForm):
             request.scope["state"]["identity"] = None  # the page shows no one logged in
+            allow_form_target(request.scope, target.action)
             return Template(
                 "idp_bridge/provider_logout.html", context={"form": target}, cookies=cookies
             )

@@ -116,6 +116,15 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+# The scope state entry naming another site a page's form posts to (a provider's logout
+# endpoint, which need not share its metadata's origin): that answer's form-action allows it.
+_FORM_TARGET = "csp_form_target"
+
+
+def allow_form_target(scope: Scope, url: str) -> None:
+    scope.setdefault("state", {})[_FORM_TARGET] = _origin(url)
+
+
 def security_headers(settings: Settings):  # type: ignore[no-untyped-def]
     """ASGI middleware factory adding the security headers every response carries, with a
     fresh script nonce per request (`csp_nonce()` in templates)."""
@@ -136,7 +145,7 @@ def security_headers(settings: Settings):  # type: ignore[no-untyped-def]
             "object-src 'none'",
             "base-uri 'none'",
             "frame-ancestors 'none'",
-            "form-action " + " ".join(["'self'", *provider_origins]),
+            "form-action " + " ".join(["'self'", *provider_origins]) + "{form_target}",
         ]
     )
     fixed = [
@@ -161,7 +170,10 @@ def security_headers(settings: Settings):  # type: ignore[no-untyped-def]
             async def send_with_headers(message: Message) -> None:
                 if message["type"] == "http.response.start":
                     headers = MutableScopeHeaders.from_message(message)
-                    headers["content-security-policy"] = csp.format(nonce=nonce)
+                    target = scope.get("state", {}).get(_FORM_TARGET)
+                    headers["content-security-policy"] = csp.format(
+                        nonce=nonce, form_target=f" {target}" if target else ""
+                    )
                     for name, value in fixed:
                         headers[name] = value
                     if "cache-control" not in headers:
