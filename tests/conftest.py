@@ -11,20 +11,18 @@ import asyncio
 import os
 import shutil
 import threading
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from kluis import db as database
 from kluis.app import Platform, build_platform, create_app
 from kluis.settings import Settings, load_settings
-from tests.support.net import free_port
+from tests.support.net import ServerThread, free_port
 from tests.support.redis import RedisServer
 from tests.support.softhsm import SoftHsm, softhsm_token
 from vault.local_clamd import LocalClamd, clamd_binary
@@ -139,11 +137,7 @@ class LiveServer:
     def __init__(self, settings: Settings) -> None:
         self.app = create_app(settings)
         self.url = settings.base_url
-        config = uvicorn.Config(
-            self.app, host=settings.host, port=settings.port, log_level="warning", lifespan="on"
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.serving = ServerThread(self.app, settings.port, host=settings.host, lifespan="on")
         self.sessions = None  # set by the `server` fixture
 
     @property
@@ -151,16 +145,10 @@ class LiveServer:
         return self.app.state.platform.dev_idp
 
     def start(self) -> None:
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("the test server did not start")
-            time.sleep(0.05)
+        self.serving.start()
 
     def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+        self.serving.stop()
 
 
 @pytest.fixture(scope="session")
@@ -193,6 +181,11 @@ async def server(live_server: LiveServer, platform: Platform) -> LiveServer:
     `server.sessions()` opens a database session for the test's own checks: it uses the
     test's engine, as the server's connections belong to the server's event loop.
     """
+    return await emptied(live_server, platform)
+
+
+async def emptied(live_server: LiveServer, platform: Platform) -> LiveServer:
+    """`live_server` on an emptied database and storage, its `sessions` the platform's."""
     await _truncate(platform.engine, keep=KEPT_BETWEEN_SERVER_TESTS)
     _clear_locations(platform.settings)
     live_server.sessions = platform.session_maker

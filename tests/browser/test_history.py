@@ -15,9 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from idp_bridge import nrn_index
 from idp_bridge.models import Person
 from kluis import audit
-from kluis import db as database
 from kluis.audit import Actor, HistoryEvent
-from kluis.keys import key_provider_from
+from tests.support.history import recorded_at, run_in_session
 from tests.support.login import JAN
 
 # Backdated events (UTC). The deed is stored at 00:15 on 1 March in Brussels.
@@ -33,15 +32,7 @@ def in_database(settings, work: Callable[[AsyncSession], Awaitable[None]]) -> No
     """Run `work` on a session of its own engine and event loop, in a thread of its own
     (Playwright's sync API keeps a loop running in this one)."""
 
-    async def run() -> None:
-        engine = database.create_engine(settings)
-        history_key = audit.anchoring_key(key_provider_from(settings))
-        async with database.session_maker(engine, history_key)() as db:
-            await work(db)
-            await db.commit()
-        await engine.dispose()
-
-    worker = threading.Thread(target=lambda: asyncio.run(run()))
+    worker = threading.Thread(target=lambda: asyncio.run(run_in_session(settings, work)))
     worker.start()
     worker.join()
 
@@ -51,21 +42,12 @@ def seed_past(settings, platform) -> None:
         person = await db.scalar(
             select(Person).where(Person.nrn_index == nrn_index(platform.keys, JAN))
         )
+        actor = Actor(label=person.full_name, id=person.id, ip="192.0.2.7")
         for moment, action, target in PAST:
-
-            class Then(datetime):
-                @classmethod
-                def now(cls, tz=None, moment=moment):  # type: ignore[override]
-                    return moment
-
-            audit.chain.datetime = Then  # type: ignore[misc]
-            try:
-                actor = Actor(label=person.full_name, id=person.id, ip="192.0.2.7")
+            with recorded_at(moment):
                 await audit.record(
                     db, subject_id=person.id, action=action, actor=actor, target=target
                 )
-            finally:
-                audit.chain.datetime = datetime  # type: ignore[misc]
 
     in_database(settings, work)
 

@@ -38,7 +38,7 @@ class Instance(LiveServer):
         super().__init__(settings)
         # As `kluis serve` runs it: uvicorn itself believes no X-Forwarded-For (the platform
         # does, from the proxies `rate_limits.trusted_proxies` names).
-        self.server.config.proxy_headers = False
+        self.serving.server.config.proxy_headers = False
         self.url = f"http://{settings.host}:{settings.port}"  # its own port, not the public URL
         self.platform = self.app.state.platform
         self.statements: list[str] = []

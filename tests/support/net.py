@@ -1,12 +1,16 @@
-"""Loopback ports, and a certificate, for the servers the tests start."""
+"""Loopback ports, a certificate, and a thread to serve an ASGI app in, for the servers the
+tests start."""
 
 from __future__ import annotations
 
 import datetime
 import ipaddress
 import socket
+import threading
+import time
 from pathlib import Path
 
+import uvicorn
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -55,3 +59,24 @@ def self_signed_certificate(
     )
     key_file.chmod(0o600)
     return cert_file, key_file
+
+
+class ServerThread:
+    """An ASGI app served by uvicorn on loopback, in a daemon thread of its own."""
+
+    def __init__(self, app: object, port: int, **config: object) -> None:
+        options = {"host": "127.0.0.1", "log_level": "warning", **config}
+        self.server = uvicorn.Server(uvicorn.Config(app, port=port, **options))  # type: ignore[arg-type]
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self, timeout: float = 20) -> None:
+        self.thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError(f"the server on port {self.server.config.port} did not start")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import base64
 import copy
+import functools
 import hashlib
 import html
 import re
-import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -24,8 +24,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-import uvicorn
 from cryptography.hazmat.primitives.asymmetric import rsa
+from joserfc.jwk import KeySet, RSAKey
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, saml, samlp
 from saml2.attribute_converter import AttributeConverter
 from saml2.config import IdPConfig
@@ -42,9 +42,10 @@ from saml2.sigver import (
 )
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
+from idp_bridge.interfaces import Keyring
 from idp_bridge.saml.provider import SAMLProvider
 from kluis.settings import SamlProviderSettings
-from tests.support.net import free_port, self_signed_certificate
+from tests.support.net import ServerThread, free_port, self_signed_certificate
 
 AES256_GCM = "http://www.w3.org/2009/xmlenc11#aes256-gcm"
 AES128_CBC = "http://www.w3.org/2001/04/xmlenc#aes128-cbc"
@@ -152,7 +153,6 @@ class Received:
 class SamlIdentityProvider:
     def __init__(self, folder: Path, *, post_logout: bool = True) -> None:
         """`post_logout`: the IdP also takes LogoutRequests by the HTTP-POST binding."""
-        self.folder = folder
         self.post_logout = post_logout
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -161,7 +161,6 @@ class SamlIdentityProvider:
         self.sp_metadata_urls: list[str] = []
         self.user: User | None = None
         self.encrypt = True
-        self.requests: list[Received] = []
         self.logout_requests: list[samlp.LogoutRequest] = []
         self._server: _Server | None = None
         # Signed, as eIDAS nodes sign theirs (the eIDAS profile checks it, the other not).
@@ -175,11 +174,7 @@ class SamlIdentityProvider:
                 digest_alg=DIGEST_SHA256,
             )
         )
-        config = uvicorn.Config(
-            self.app, host="127.0.0.1", port=self.port, log_level="warning", interface="asgi3"
-        )
-        self._uvicorn = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._uvicorn.run, daemon=True)
+        self._serving = ServerThread(self.app, self.port, interface="asgi3")
 
     def _config(self, sp_metadata: list[str] | None = None) -> IdPConfig:
         config = IdPConfig()
@@ -223,16 +218,10 @@ class SamlIdentityProvider:
     # -- running ------------------------------------------------------------------------
 
     def start(self) -> None:
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._uvicorn.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the SAML identity provider did not start")
-            time.sleep(0.05)
+        self._serving.start()
 
     def stop(self) -> None:
-        self._uvicorn.should_exit = True
-        self._thread.join(timeout=10)
+        self._serving.stop()
 
     @property
     def server(self) -> _Server:
@@ -303,15 +292,20 @@ class SamlIdentityProvider:
             request.message, [BINDING_HTTP_REDIRECT], sign=False
         )
         destination = request.message.issuer.text.replace("/metadata", "/logout")
-        info = server.apply_binding(
+        location = self._redirect(response, destination, response=True)
+        return 303, [(b"location", location.encode())], b""
+
+    def _redirect(self, message: Any, destination: str, *, signed: bool = True, **kw: Any) -> str:
+        """`message` by the HTTP-Redirect binding, its query string signed unless told."""
+        info = self.server.apply_binding(
             BINDING_HTTP_REDIRECT,
-            str(response),
+            str(message),
             destination,
-            response=True,
-            sign=True,
-            sigalg=SIG_RSA_SHA256,
+            sign=signed,
+            sigalg=SIG_RSA_SHA256 if signed else None,
+            **kw,
         )
-        return 303, [(b"location", dict(info["headers"])["Location"].encode())], b""
+        return dict(info["headers"])["Location"]
 
     # -- messages -----------------------------------------------------------------------
 
@@ -332,7 +326,6 @@ class SamlIdentityProvider:
             sp=message.issuer.text,
             xml=parsed.xmlstr.decode() if isinstance(parsed.xmlstr, bytes) else parsed.xmlstr,
         )
-        self.requests.append(received)
         return received
 
     def request_from_url(self, url: str) -> Received:
@@ -353,14 +346,18 @@ class SamlIdentityProvider:
         audience: str | None = None,
         mutate: Callable[[saml.Assertion], None] | None = None,
         status: tuple[str, str] | None = None,
+        sec: SecurityContext | None = None,
     ) -> str:
-        """A base64 SAMLResponse to `received`, as the POST binding carries it."""
+        """A base64 SAMLResponse to `received`, as the POST binding carries it. `mutate`
+        changes the assertion before it is signed, by the IdP's key or `sec`'s (then the
+        assertion goes unencrypted)."""
+        if (mutate is not None or sec is not None) and encrypt:
+            raise ValueError("an assertion signed here is not encrypted")
         server = self.server
         server.encryption = encryption
-        name_id = saml.NameID(format=saml.NAMEID_FORMAT_PERSISTENT, text=user.name_id)
+        name_id = _name_id(user)
         if status is not None:
-            response = server.create_error_response(received.id, received.acs, status)
-            return base64.b64encode(str(response).encode()).decode()
+            return _b64(server.create_error_response(received.id, received.acs, status))
         kwargs: dict[str, Any] = {
             "identity": dict(user.attributes),
             "in_response_to": received.id if in_response_to == "" else in_response_to,
@@ -369,66 +366,44 @@ class SamlIdentityProvider:
             "name_id": name_id,
             "authn": {"class_ref": user.class_ref, "authn_auth": self.entity_id},
             "sign_response": sign_response,
-            "sign_assertion": sign_assertion and mutate is None,
-            "encrypt_assertion": encrypt and mutate is None,
+            "sign_assertion": sign_assertion and mutate is None and sec is None,
+            "encrypt_assertion": encrypt,
             "sign_alg": sign_alg,
             "digest_alg": digest_alg,
         }
         response = server.create_authn_response(**kwargs)
         [*_, statement] = server.session_db.get_authn_statements(name_id)
         user.session_index = statement[0].session_index  # a list of one authn statement
-        if mutate is not None:
-            # Change the assertion, then sign (and encrypt) it as the IdP would have.
+        if mutate is not None or sec is not None:
+            # Change the assertion, then sign it as the IdP (or `sec`'s owner) would have.
             parsed = samlp.response_from_string(str(response))
             [assertion] = parsed.assertion
-            mutate(assertion)
-            xml = str(parsed)
+            if mutate is not None:
+                mutate(assertion)
             if sign_assertion:
-                xml = self.sign_assertion(xml, assertion.id, sign_alg, digest_alg)
-            response = xml
-        return base64.b64encode(str(response).encode()).decode()
+                sec = sec or server.sec
+                assertion.signature = pre_signature_part(
+                    assertion.id, sec.my_cert, 1, sign_alg=sign_alg, digest_alg=digest_alg
+                )
+                response = sec.sign_statement(
+                    str(parsed),
+                    node_name="urn:oasis:names:tc:SAML:2.0:assertion:Assertion",
+                    node_id=assertion.id,
+                )
+            else:
+                response = parsed
+        return _b64(response)
 
-    def sign_assertion(
-        self,
-        xml: str,
-        assertion_id: str,
-        sign_alg: str = SIG_RSA_SHA256,
-        digest_alg: str = DIGEST_SHA256,
-        sec: SecurityContext | None = None,
-    ) -> str:
-        """Sign the response's assertion with the IdP's key, or with `sec`'s."""
-        sec = sec or self.server.sec
-        parsed = samlp.response_from_string(xml)
-        parsed.assertion[0].signature = pre_signature_part(
-            assertion_id, sec.my_cert, 1, sign_alg=sign_alg, digest_alg=digest_alg
-        )
-        return sec.sign_statement(
-            str(parsed),
-            node_name="urn:oasis:names:tc:SAML:2.0:assertion:Assertion",
-            node_id=assertion_id,
-        )
-
-    def logout_request(
-        self, sp_logout_url: str, user: User, sp_entity_id: str, *, signed: bool = True
-    ) -> str:
+    def logout_request(self, sp_logout_url: str, user: User, *, signed: bool = True) -> str:
         """A LogoutRequest for `user`'s session, as a redirect URL to the platform."""
-        server = self.server
-        _id, request = server.create_logout_request(
+        _id, request = self.server.create_logout_request(
             sp_logout_url,
             self.entity_id,
-            name_id=saml.NameID(format=saml.NAMEID_FORMAT_PERSISTENT, text=user.name_id),
+            name_id=_name_id(user),
             session_indexes=[user.session_index],
             sign=False,
         )
-        info = server.apply_binding(
-            BINDING_HTTP_REDIRECT,
-            str(request),
-            sp_logout_url,
-            relay_state="bye",
-            sign=signed,
-            sigalg=SIG_RSA_SHA256 if signed else None,
-        )
-        return dict(info["headers"])["Location"]
+        return self._redirect(request, sp_logout_url, signed=signed, relay_state="bye")
 
     @staticmethod
     def form(acs: str, saml_response: str, relay_state: str) -> str:
@@ -531,18 +506,27 @@ def wrapped(saml_response: str, variant: str, nrn_attribute: str, nrn: str) -> s
     return _encode(root)
 
 
+def _b64(message: object) -> str:
+    """A SAML message as the POST binding carries it."""
+    return base64.b64encode(str(message).encode()).decode()
+
+
+def _name_id(user: User) -> saml.NameID:
+    return saml.NameID(format=saml.NAMEID_FORMAT_PERSISTENT, text=user.name_id)
+
+
 def tampered(saml_response: str, old: str, new: str) -> str:
     """The signed response with a value changed after signing."""
     xml = base64.b64decode(saml_response).decode()
     assert old in xml
-    return base64.b64encode(xml.replace(old, new).encode()).decode()
+    return _b64(xml.replace(old, new))
 
 
 def with_doctype(saml_response: str) -> str:
     """An entity-expansion (billion laughs) prologue before the response."""
     xml = base64.b64decode(saml_response).decode().split("?>", 1)[-1]
     prologue = '<!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>'
-    return base64.b64encode((prologue + xml).encode()).decode()
+    return _b64(prologue + xml)
 
 
 def offline_provider(
@@ -555,3 +539,10 @@ def offline_provider(
         label="eIDAS", metadata_url="https://idp.test/metadata", **settings
     )
     return SAMLProvider("eidas", config, "https://kluis.test", transport=transport, clock=clock)
+
+
+@functools.cache
+def rp_keyring() -> Keyring:
+    """Relying-party keys for tests of the provider alone: one RSA key for every use."""
+    key = RSAKey.generate_key(2048, parameters={"kid": "rp-1"}, private=True)
+    return Keyring(signing=key, encryption=key, decryption=KeySet([key]))

@@ -27,7 +27,7 @@ from sqlalchemy import select
 
 from idp_bridge import make_nrn
 from kluis import db as database
-from tests.conftest import KEPT_BETWEEN_SERVER_TESTS, _clear_locations, _truncate
+from tests.conftest import emptied
 from tests.support import files
 from tests.support.contacts import confirm_email, invite
 from tests.support.login import JAN, MARIE, NOTARY, STAFF, csrf, login
@@ -391,9 +391,7 @@ async def cast_of(server, platform) -> AsyncIterator[Cast]:
     """On an emptied database: both offices registered, everyone logged in (after the
     register, so members get their office roles), the citizens' addresses confirmed
     (invitations reach them by address)."""
-    await _truncate(platform.engine, keep=KEPT_BETWEEN_SERVER_TESTS)
-    _clear_locations(platform.settings)
-    server.sessions = platform.session_maker
+    await emptied(server, platform)
     office_a = await register_office(platform)
     office_b = await register_other_office(platform)
     await register_people(platform)

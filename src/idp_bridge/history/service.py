@@ -65,10 +65,7 @@ class Histories:
                 yield event
 
 
-def _selection(wanted: HistoryFilter) -> dict[str, object]:
-    return {
-        "since": wanted.since,
-        "until": wanted.until,
-        "action_prefix": wanted.action,
-        "kind": wanted.kind,
-    }
+def _selection(wanted: HistoryFilter) -> audit.Selection:
+    return audit.Selection(
+        since=wanted.since, until=wanted.until, action_prefix=wanted.action, kind=wanted.kind
+    )

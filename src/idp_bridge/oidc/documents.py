@@ -32,14 +32,15 @@ def tls_context() -> ssl.SSLContext:
 
 
 class _Bounded(httpx.AsyncByteStream):
-    def __init__(self, stream: httpx.AsyncByteStream) -> None:
+    def __init__(self, stream: httpx.AsyncByteStream, limit: int) -> None:
         self._stream = stream
+        self._limit = limit
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         read = 0
         async for chunk in self._stream:
             read += len(chunk)
-            if read > MAX_ANSWER_BYTES:
+            if read > self._limit:
                 raise LoginRefused("login-provider-error", check="answer too large")
             yield chunk
 
@@ -48,7 +49,8 @@ class _Bounded(httpx.AsyncByteStream):
 
 
 class BoundedTransport(httpx.AsyncBaseTransport):
-    """Reads at most MAX_ANSWER_BYTES of any answer from a provider.
+    """Reads at most `limit` bytes (MAX_ANSWER_BYTES unless told) of any answer from a
+    provider.
 
     httpx has no limit of its own on a response body, and it would inflate a compressed one
     whatever its size. So providers are asked for uncompressed answers, a compressed answer
@@ -56,8 +58,11 @@ class BoundedTransport(httpx.AsyncBaseTransport):
     bound on what is parsed.
     """
 
-    def __init__(self, inner: httpx.AsyncBaseTransport | None) -> None:
+    def __init__(
+        self, inner: httpx.AsyncBaseTransport | None, limit: int = MAX_ANSWER_BYTES
+    ) -> None:
         self._inner = inner or httpx.AsyncHTTPTransport(verify=tls_context())
+        self._limit = limit
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         request.headers["accept-encoding"] = "identity"
@@ -65,10 +70,10 @@ class BoundedTransport(httpx.AsyncBaseTransport):
         length = response.headers.get("content-length", "")
         if response.headers.get("content-encoding", "identity").lower() != "identity":
             check = "compressed answer"
-        elif length.isdigit() and int(length) > MAX_ANSWER_BYTES:
+        elif length.isdigit() and int(length) > self._limit:
             check = "answer too large"
         else:
-            response.stream = _Bounded(cast(httpx.AsyncByteStream, response.stream))
+            response.stream = _Bounded(cast(httpx.AsyncByteStream, response.stream), self._limit)
             return response
         await response.aclose()
         raise LoginRefused("login-provider-error", check=check)

@@ -62,31 +62,24 @@ def request(client: Saml2Client, idp: str, reference: str) -> str | LogoutForm |
         return None
     if name_id is None:
         return None
-    indexes = [session["session_index"]] if session.get("session_index") else None
     post = _logout_service(client, idp, BINDING_HTTP_POST)
-    if post is not None:
-        _id, signed = client.create_logout_request(
-            post["location"],
-            idp,
-            name_id=name_id,
-            session_indexes=indexes,
-            sign=True,
-            sign_alg=SIG_RSA_SHA256,
-            digest_alg=DIGEST_SHA256,
-        )
-        message = base64.b64encode(str(signed).encode()).decode()
-        return LogoutForm(post["location"], {"SAMLRequest": message})
-    redirect = _logout_service(client, idp)
-    if redirect is None or may_carry_nrn(name_id.text or ""):
+    service = post or _logout_service(client, idp)
+    if service is None or (post is None and may_carry_nrn(name_id.text or "")):
         return None
-    _id, unsigned = client.create_logout_request(
-        redirect["location"],
+    _id, message = client.create_logout_request(
+        service["location"],
         idp,
         name_id=name_id,
-        session_indexes=indexes,
-        sign=False,  # the HTTP-Redirect binding signs the query string instead
+        session_indexes=[session["session_index"]] if session.get("session_index") else None,
+        # Signed as XML when posted; the HTTP-Redirect binding signs the query string instead.
+        sign=post is not None,
+        sign_alg=SIG_RSA_SHA256,
+        digest_alg=DIGEST_SHA256,
     )
-    return _redirect(client, str(unsigned), redirect["location"])
+    if post is not None:
+        encoded = base64.b64encode(str(message).encode()).decode()
+        return LogoutForm(service["location"], {"SAMLRequest": encoded})
+    return _redirect(client, str(message), service["location"])
 
 
 def verified_request(

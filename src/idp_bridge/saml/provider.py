@@ -38,7 +38,7 @@ from idp_bridge.interfaces import (
     LogoutToken,
     VerifiedIdentity,
 )
-from idp_bridge.oidc.documents import tls_context
+from idp_bridge.oidc.documents import BoundedTransport
 from idp_bridge.saml import logout, metadata, policy
 from idp_bridge.saml.certificates import KeyFiles
 from idp_bridge.saml.policy import refused
@@ -150,19 +150,19 @@ class SAMLProvider:
         now = self._clock()
         if self._metadata and now - self._metadata[1] < self.config.metadata_max_age_seconds:
             return self._metadata[0]
+        bounded = BoundedTransport(self._transport, limit=MAX_METADATA_BYTES)
         try:
-            async with httpx.AsyncClient(
-                timeout=5.0, transport=self._transport, verify=tls_context()
-            ) as http:
+            async with httpx.AsyncClient(timeout=5.0, transport=bounded) as http:
                 response = await http.get(self.config.metadata_url)
-            if response.status_code != 200 or len(response.content) > MAX_METADATA_BYTES:
+            if response.status_code != 200:
                 raise httpx.HTTPError(f"metadata answered {response.status_code}")
-            policy.parse(response.content)  # no DTD, no entities
-            if self.config.metadata_certificate:
+            if self.config.metadata_certificate:  # parsed as below, and its signature checked
                 certificate = self._files.certificate(self.config.metadata_certificate)
                 await anyio.to_thread.run_sync(
                     metadata.check_signature, response.content, certificate, self._xmlsec
                 )
+            else:
+                policy.parse(response.content)  # no DTD, no entities
             self._metadata = (response.text, now)
         except (httpx.HTTPError, LoginRefused) as exc:
             if self._metadata is None:

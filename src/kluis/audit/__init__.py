@@ -37,7 +37,13 @@ from kluis.audit.kinds import (
     kind_of,
     kind_rules,
 )
-from kluis.audit.reading import count_history, history_for, latest_seq, stream_history
+from kluis.audit.reading import (
+    Selection,
+    count_history,
+    history_for,
+    latest_seq,
+    stream_history,
+)
 
 __all__ = [
     "ACTION_KINDS",
@@ -53,6 +59,7 @@ __all__ = [
     "Entry",
     "HistoryEvent",
     "HistoryHead",
+    "Selection",
     "anchor",
     "anchoring_key",
     "chain_intact",

@@ -112,6 +112,10 @@ def event_hash(event: HistoryEvent) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+# What `verify` says of a head written before anchoring existed, which `anchor` may anchor.
+NOT_ANCHORED = "head not anchored"
+
+
 def anchoring_key(keys: KeyProvider) -> bytes:
     """The secret heads are anchored with; sessions carry it in `info` (kluis.db)."""
     return keys.derive_secret("history-heads")
@@ -282,7 +286,7 @@ async def verify(db: AsyncSession, subject_id: uuid.UUID | None = None) -> Chain
         if head is None or (head.seq, head.hash) != (seq, last):
             report.broken[subject] = f"head does not match event {seq} (events removed?)"
         elif head.mac is None:
-            report.broken[subject] = "head not anchored"
+            report.broken[subject] = NOT_ANCHORED
         elif not hmac.compare_digest(head.mac, head_mac(key, subject, seq, last)):
             report.broken[subject] = "head's anchor does not match (history rewritten?)"
 
@@ -320,7 +324,7 @@ async def anchor(db: AsyncSession) -> tuple[int, list[uuid.UUID]]:
     unanchored = select(HistoryHead).where(HistoryHead.mac.is_(None))
     for head in (await db.scalars(unanchored)).all():
         report = await verify(db, head.subject_id)
-        if set(report.broken.values()) - {"head not anchored"}:
+        if set(report.broken.values()) - {NOT_ANCHORED}:
             refused.append(head.subject_id)
             continue
         head.mac = head_mac(key, head.subject_id, head.seq, head.hash)

@@ -28,7 +28,6 @@ def saml_settings(settings: Settings, idp: SamlIdentityProvider) -> Settings:
     port = free_port()
     providers = load_settings(
         {"KLUIS_ENV": "test"},
-        port=port,
         providers={
             "eidas": {
                 "profile": "eidas",

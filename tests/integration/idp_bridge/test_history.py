@@ -16,6 +16,7 @@ from idp_bridge.models import Person
 from kluis import audit
 from kluis.audit import Actor, HistoryEvent
 from tests.support import files
+from tests.support.history import recorded_at
 from tests.support.login import JAN, MARIE, csrf, login
 from tests.support.vault import upload
 
@@ -39,21 +40,11 @@ PAST = [
 
 async def record_at(db, person_id, moment: datetime, action: str, target: str, detail) -> None:
     """`audit.record` as it would have run at `moment`: the chain stays intact."""
-
-    class Then(datetime):
-        @classmethod
-        def now(cls, tz=None):  # type: ignore[override]
-            return moment
-
-    real = audit.chain.datetime
-    audit.chain.datetime = Then  # type: ignore[misc]
-    try:
-        actor = Actor(label=ZOE, id=person_id, ip="192.0.2.7")
+    actor = Actor(label=ZOE, id=person_id, ip="192.0.2.7")
+    with recorded_at(moment):
         await audit.record(
             db, subject_id=person_id, action=action, actor=actor, target=target, detail=detail
         )
-    finally:
-        audit.chain.datetime = real  # type: ignore[misc]
     await db.commit()
 
 

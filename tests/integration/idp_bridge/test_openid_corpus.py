@@ -15,21 +15,25 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 from joserfc.jwk import KeySet, RSAKey
 
 from idp_bridge.domain import LoginRefused
-from idp_bridge.interfaces import Keyring, LoginRequest
+from idp_bridge.interfaces import Keyring
 from idp_bridge.oidc import OIDCProvider
 from tests.support.openid import (
     CODE,
-    CODE_VERIFIER,
-    NONCE,
+    DISCOVERY_URL,
+    ISSUER,
+    JWKS_URI,
+    LOGIN,
     NOW,
-    REDIRECT_URI,
     STATE,
+    TOKEN_ENDPOINT,
+    USERINFO_ENDPOINT,
     itsme_settings,
     plain_settings,
 )
@@ -45,14 +49,20 @@ KEYRING = Keyring(
     encryption=KEYS["rp-encryption"],
     decryption=KeySet([KEYS["rp-encryption"]]),
 )
-LOGIN = LoginRequest(
-    state=STATE, nonce=NONCE, code_verifier=CODE_VERIFIER, redirect_uri=REDIRECT_URI
-)
-PATHS = {
-    "discovery": "/.well-known/openid-configuration",
-    "jwks": "/jwks",
-    "token": "/token",
-    "userinfo": "/userinfo",
+URLS = {
+    "discovery": DISCOVERY_URL,
+    "jwks": JWKS_URI,
+    "token": TOKEN_ENDPOINT,
+    "userinfo": USERINFO_ENDPOINT,
+}
+PATHS = {endpoint: urlsplit(url).path for endpoint, url in URLS.items()}
+# What each profile's provider answers when an answer leaves the endpoint out.
+DEFAULTS = {
+    profile: {"discovery": "discovery.json", "jwks": "jwks.json", **samples}
+    for profile, samples in {
+        "plain": {"id_token": "plain-id-token.jwt", "userinfo": "plain-userinfo.json"},
+        "itsme": {"id_token": "itsme-id-token.jwe", "userinfo": "itsme-userinfo.jwe"},
+    }.items()
 }
 MEDIA_TYPES = {".json": "application/json", ".jwt": "application/jwt", ".jwe": "application/jwt"}
 
@@ -72,8 +82,8 @@ class Provider:
     requests: list[str] = field(default_factory=list)
 
 
-def reply(answer: dict[str, Any], endpoint: str, default: str) -> Reply:
-    name = answer.get(endpoint, default)
+def reply(answer: dict[str, Any], endpoint: str) -> Reply:
+    name = answer.get(endpoint) or DEFAULTS[answer["profile"]][endpoint]
     data = (CORPUS / "samples" / name).read_bytes()
     headers = {k.lower(): v for k, v in answer.get("headers", {}).get(endpoint, {}).items()}
     if name.endswith(".gz"):
@@ -86,20 +96,11 @@ def reply(answer: dict[str, Any], endpoint: str, default: str) -> Reply:
 
 
 def replies(answer: dict[str, Any]) -> dict[str, Reply]:
-    itsme = answer["profile"] == "itsme"
-    served = {
-        "discovery": reply(answer, "discovery", "discovery.json"),
-        "jwks": reply(answer, "jwks", "jwks.json"),
-        "userinfo": reply(
-            answer, "userinfo", "itsme-userinfo.jwe" if itsme else "plain-userinfo.json"
-        ),
-    }
+    served = {endpoint: reply(answer, endpoint) for endpoint in ("discovery", "jwks", "userinfo")}
     if "token" in answer:
-        served["token"] = reply(answer, "token", "")
+        served["token"] = reply(answer, "token")
     else:
-        id_token = reply(
-            answer, "id_token", "itsme-id-token.jwe" if itsme else "plain-id-token.jwt"
-        )
+        id_token = reply(answer, "id_token")
         body = {"access_token": "at", "token_type": "Bearer", "id_token": id_token.body.decode()}
         served["token"] = Reply(
             json.dumps(body).encode(), {"content-type": "application/json"}, False
@@ -199,13 +200,13 @@ async def test_the_relying_party_answers_as_the_corpus_expects(
         ), answer["why"]
 
     # Only the provider's own endpoints are ever fetched: no jku, no x5u.
-    allowed = {f"{method} op.test{PATHS[e]}" for e in PATHS for method in ("GET", "POST")}
+    host = urlsplit(ISSUER).netloc
+    allowed = {f"{method} {host}{path}" for path in PATHS.values() for method in ("GET", "POST")}
     assert set(provider.requests) <= allowed, answer["why"]
 
 
 def test_every_sample_is_in_the_corpus() -> None:
-    named = {"discovery.json", "jwks.json", "plain-id-token.jwt", "plain-userinfo.json"}
-    named |= {"itsme-id-token.jwe", "itsme-userinfo.jwe"}
+    named = {name for samples in DEFAULTS.values() for name in samples.values()}
     for answer in ANSWERS:
         named |= {answer[k] for k in (*PATHS, "id_token", "logout_token") if k in answer}
     assert named == {path.name for path in (CORPUS / "samples").iterdir()}

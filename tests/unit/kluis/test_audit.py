@@ -101,7 +101,6 @@ async def test_every_head_is_anchored_under_the_platforms_key(db):
     head = await db.scalar(select(HistoryHead).where(HistoryHead.subject_id == ALICE))
     key = db.info[HISTORY_KEY]
     assert head.mac == audit.head_mac(key, ALICE, 3, head.hash)
-    assert head.mac != audit.head_mac(b"another key" * 3, ALICE, 3, head.hash)
 
 
 async def test_a_session_without_the_key_writes_no_history(platform, db):

@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from idp_bridge import make_nrn
 from kluis import audit, cli
 from kluis import db as database
-from kluis.keys import key_provider_from
 from kluis.settings import get_settings
+from tests.support.history import run_in_session
 from tests.support.login import JAN, NOTARY
 
 
@@ -109,18 +109,12 @@ def _two_histories() -> tuple[uuid.UUID, uuid.UUID]:
     alice, bob = uuid.uuid4(), uuid.uuid4()
     actor = audit.Actor(label="Alice", ip="192.0.2.7")
 
-    async def write() -> None:
-        settings = get_settings()
-        engine = database.create_engine(settings)
-        history_key = audit.anchoring_key(key_provider_from(settings))
-        async with database.session_maker(engine, history_key)() as db:
-            for n in range(4):
-                await audit.record(db, subject_id=alice, action=f"test:event:{n}", actor=actor)
-            await audit.record(db, subject_id=bob, action="test:event:0", actor=actor)
-            await db.commit()
-        await engine.dispose()
+    async def write(db: AsyncSession) -> None:
+        for n in range(4):
+            await audit.record(db, subject_id=alice, action=f"test:event:{n}", actor=actor)
+        await audit.record(db, subject_id=bob, action="test:event:0", actor=actor)
 
-    asyncio.run(write())
+    asyncio.run(run_in_session(get_settings(), write))
     return alice, bob
 
 

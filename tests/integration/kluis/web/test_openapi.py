@@ -19,7 +19,7 @@ import httpx
 import msgspec
 import pytest
 
-from tests.support.world import PATH_IDS, Cast, World, cast_of
+from tests.support.world import PATH_IDS, World, cast_of
 
 PERSONAS = ("owner", "notary_sent_to", "contact_with_share")
 CHECKS = (
@@ -36,7 +36,6 @@ SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 
 @dataclass
 class Fuzzing:
-    cast: Cast
     world: World
     sessions: dict[str, dict[str, str]]  # persona: cookies
 
@@ -46,7 +45,7 @@ async def fuzzing(live_server, platform) -> AsyncIterator[Fuzzing]:
     async with cast_of(live_server, platform) as cast:
         world = await cast.build_world()
         sessions = {p: dict(cast.clients[p].cookies.items()) for p in PERSONAS}
-        yield Fuzzing(cast, world, sessions)
+        yield Fuzzing(world, sessions)
 
 
 def with_world_ids(document: dict[str, Any], world: World) -> dict[str, Any]:

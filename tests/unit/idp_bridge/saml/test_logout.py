@@ -8,15 +8,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from joserfc.jwk import KeySet, RSAKey
 from saml2 import saml
 
-from idp_bridge.interfaces import Keyring, LogoutForm
+from idp_bridge.interfaces import LogoutForm
 from idp_bridge.saml import logout
-from tests.support.saml_idp import SamlIdentityProvider, offline_provider
+from tests.support.saml_idp import SamlIdentityProvider, offline_provider, rp_keyring
 
-RP_KEY = RSAKey.generate_key(2048, parameters={"kid": "rp-1"}, private=True)
-KEYRING = Keyring(signing=RP_KEY, encryption=RP_KEY, decryption=KeySet([RP_KEY]))
+KEYRING = rp_keyring()
 EIDAS_NAME_ID = "BE/BE/85073003328"
 
 

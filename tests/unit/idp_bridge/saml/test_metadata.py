@@ -8,18 +8,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from joserfc.jwk import KeySet, RSAKey
 from saml2.sigver import get_xmlsec_binary
 
 from idp_bridge.domain import LoginRefused
-from idp_bridge.interfaces import Keyring
 from idp_bridge.saml.metadata import check_signature
 from idp_bridge.saml.provider import _XmlSec1
-from tests.support.saml_idp import SamlIdentityProvider, key_pair, offline_provider
+from tests.support.saml_idp import SamlIdentityProvider, key_pair, offline_provider, rp_keyring
 
 XMLSEC = _XmlSec1(get_xmlsec_binary())
 MD = "urn:oasis:names:tc:SAML:2.0:metadata"
-RP_KEY = RSAKey.generate_key(2048, parameters={"kid": "rp-1"}, private=True)
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +76,7 @@ async def test_the_provider_keeps_its_good_copy_when_a_refresh_is_not_signed_by_
     }
     provider = offline_provider(idp, lambda: now[0], **signed_by)
     fresh = offline_provider(idp, **signed_by)
-    keyring = Keyring(signing=RP_KEY, encryption=RP_KEY, decryption=KeySet([RP_KEY]))
+    keyring = rp_keyring()
     try:
         _client, entity = await provider.client(keyring)
         assert entity == idp.entity_id

@@ -27,11 +27,9 @@ async def policy_of(path: str) -> str:
 
 
 async def test_a_page_may_post_one_form_to_the_site_it_names() -> None:
-    policy = await policy_of("/posts-away")
-    form_action = next(d for d in policy.split("; ") if d.startswith("form-action"))
-    assert form_action.split()[1] == "'self'"
-    assert form_action.split()[-1] == "https://slo.idp.test"
+    assert "form-action 'self' https://slo.idp.test" in (await policy_of("/posts-away")).split("; ")
 
 
-async def test_other_pages_post_only_to_us_and_the_providers() -> None:
-    assert "slo.idp.test" not in await policy_of("/home")
+async def test_other_pages_post_only_to_us() -> None:
+    # The test settings' providers are the development one, on our own origin.
+    assert "form-action 'self'" in (await policy_of("/home")).split("; ")
