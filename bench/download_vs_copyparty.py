@@ -97,6 +97,11 @@ class Copyparty:
         c.wait_for_port(self.port, self.process, self.log, 60)
         return self
 
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
     def __exit__(self, *exc: object) -> None:
         c.stop(self.process)
 
@@ -104,6 +109,7 @@ class Copyparty:
 async def run(args: argparse.Namespace) -> None:
     size = args.size_mib * c.MiB
     c.print_header(f"download of {args.size_mib} MiB: kluis vs copyparty", "copyparty", "psutil")
+    print(f"server: {args.server}")
     if args.server_env:
         print(f"server environment: {' '.join(args.server_env)}")
     client_version = c._command("curl", "--version") if args.client == "curl" else "httpx"
@@ -123,6 +129,7 @@ async def run(args: argparse.Namespace) -> None:
                 clamd.url,
                 limit,
                 extra_env=c.env_option(args.server_env),
+                on=args.server,
             ) as kluis,
             Copyparty(space, served) as copyparty,
         ):
@@ -157,21 +164,23 @@ async def run(args: argparse.Namespace) -> None:
                 times: dict[str, list[float]] = {"kluis": [], "copyparty": []}
                 print(
                     "run  kluis      copyparty  ratio  kluis-MiB/s  copyparty-MiB/s"
-                    "  kluis-cpu-s  kluis-page-faults"
+                    "  kluis-cpu-s  copyparty-cpu-s  kluis-page-faults"
                 )
                 for i in range(args.runs):
                     order = ("kluis", "copyparty") if i % 2 == 0 else ("copyparty", "kluis")
+                    cpu: dict[str, float] = {}
                     for which in order:
-                        before = c.cpu_seconds(kluis.pid), c.minor_faults(kluis.pid)
+                        pid = kluis.pid if which == "kluis" else copyparty.pid
+                        before = c.cpu_seconds(pid), c.minor_faults(kluis.pid)
                         times[which].append(await get(which))
+                        cpu[which] = c.cpu_seconds(pid) - before[0]
                         if which == "kluis":
-                            cpu = c.cpu_seconds(kluis.pid) - before[0]
                             faults = c.minor_faults(kluis.pid) - before[1]
                     k, p = times["kluis"][-1], times["copyparty"][-1]
                     print(
                         f"{i + 1:>3}  {k:>6.3f} s  {p:>6.3f} s   {p / k:>5.2f}"
-                        f"  {args.size_mib / k:>11.1f}  {args.size_mib / p:>15.1f}  {cpu:>11.2f}"
-                        f"  {faults:>17}",
+                        f"  {args.size_mib / k:>11.1f}  {args.size_mib / p:>15.1f}"
+                        f"  {cpu['kluis']:>11.3f}  {cpu['copyparty']:>15.3f}  {faults:>17}",
                         flush=True,
                     )
             finally:
@@ -192,6 +201,12 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--kind", choices=["zip", "pdf"], default="zip")
     parser.add_argument("--client", choices=["curl", "httpx"], default="curl")
+    parser.add_argument(
+        "--server",
+        choices=["granian", "uvicorn"],
+        default="granian",
+        help="serve the platform as `kluis serve` does (granian) or as `kluis dev` does",
+    )
     parser.add_argument(
         "--server-env",
         action="append",

@@ -1,10 +1,11 @@
-"""What Litestar + uvicorn alone can move on this machine (no vault, no clamd): the ceiling
-the upload and download benchmarks are up against.
+"""What Litestar alone can move on this machine (no vault, no clamd): the ceiling the upload
+and download benchmarks are up against.
 
-    .venv/bin/python bench/http_ceilings.py [--size-mib 256] [--runs 5]
+    .venv/bin/python bench/http_ceilings.py [--size-mib 256] [--runs 5] [--server uvicorn]
 
-Serves a bare Litestar app (this file's `app`) with uvicorn as a separate process on
-loopback, with the same stack as `kluis serve` (uvicorn, httptools, uvloop):
+Serves a bare Litestar app (this file's `app`) as a separate process on loopback, on
+granian with one worker as `kluis serve` does (`--server uvicorn`: on uvicorn, as
+`kluis dev` does):
 - upload: POST the sample, streamed by httpx from a generator exactly as the upload
   benchmark does; the handler reads `request.stream()` and discards it;
 - download: GET a `Stream` of the same 1 MiB buffer, sent `size` times, fetched with curl;
@@ -72,22 +73,18 @@ async def fresh(mib: int) -> Stream:
 app = Litestar([sink, source, fresh])
 
 
-def start_app(space: Any, c: Any) -> tuple[subprocess.Popen[bytes], str]:
+def start_app(space: Any, c: Any, server: str) -> tuple[subprocess.Popen[bytes], str]:
     port = c.free_port()
-    log = space.root / "uvicorn.log"
+    log = space.root / f"{server}.log"
+    common = ["--port", str(port), "--log-level", "warning"]
+    command = {
+        "granian": ["granian", "--interface", "asgi", "--host", "127.0.0.1", "--no-ws"],
+        "uvicorn": ["uvicorn", "--host", "127.0.0.1", "--no-access-log"],
+    }[server]
     with open(log, "wb") as out:
         process = subprocess.Popen(  # noqa: S603
-            [
-                str(c.BIN / "uvicorn"),
-                "http_ceilings:app",
-                "--app-dir",
-                str(c.PROJECT / "bench"),
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-                "--no-access-log",
-            ],
+            [str(c.BIN / command[0]), *command[1:], *common, "http_ceilings:app"],
+            cwd=c.PROJECT / "bench",
             stdout=out,
             stderr=subprocess.STDOUT,
         )
@@ -99,12 +96,12 @@ async def run(args: argparse.Namespace) -> None:
     import _common as c
     from download_vs_copyparty import curl_get
 
-    c.print_header(f"HTTP ceilings of Litestar + uvicorn for {args.size_mib} MiB")
+    c.print_header(f"HTTP ceilings of Litestar + {args.server} for {args.size_mib} MiB")
     size = args.size_mib * MiB
     with c.workspace() as space:
         sample = space.root / "sample.zip"
         c.make_sample(sample, size)
-        process, url = start_app(space, c)
+        process, url = start_app(space, c, args.server)
         try:
             ups, downs, freshes = [], [], []
             async with httpx.AsyncClient(base_url=url, timeout=600) as client:
@@ -142,6 +139,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--size-mib", type=int, default=256)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--server", choices=["granian", "uvicorn"], default="granian")
     asyncio.run(run(parser.parse_args()))
 
 
