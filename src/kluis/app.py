@@ -340,6 +340,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "identity": platform.identity,
                 "notifications": platform.notifications,
                 "db_config": db_config,
+                "rate_limiter": rate_limiter,
                 "trusted_networks": rate_limiter.networks,
                 "csrf_config": csrf,
             }

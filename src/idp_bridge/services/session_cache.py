@@ -22,6 +22,8 @@ reads its session from here instead, so it costs no session query:
   away stops the ending with a 503 and nothing is committed; a commit that fails after the
   tombstones leaves sessions refused whose rows still say open (a needless logout, never
   a session that outlives its end).
+- An API request's rate-limit count (kluis.web.ratelimit) is kept by the same script that
+  reads a live session, in the same round trip: `kluis:rate:api:session:<token hash>`.
 - No per-person set of token hashes: ending all sessions of a person reads that person's
   open rows in its transaction anyway (to record each ending), and the rows carry the
   hashes. A second index in Redis could only disagree with them.
@@ -43,6 +45,7 @@ from redis.asyncio import Redis
 from kluis.errors import Unavailable
 from kluis.redis_client import PREFIX, STORE_ERRORS
 from kluis.text import N_
+from kluis.web.ratelimit import count_lua
 
 KEY = f"{PREFIX}session:"
 # Added to every time to live: the processes' clocks may differ a little from each other
@@ -50,10 +53,12 @@ KEY = f"{PREFIX}session:"
 GRACE = timedelta(seconds=60)
 UNAVAILABLE = N_("Your session cannot be checked right now. Please try again in a moment.")
 
-# KEYS[1] the session; ARGV: now, idle timeout, touch interval, grace (milliseconds).
-# Returns {'miss'}, {'ended', reason, id, 'now' if this call ended it} or
-# {'live', id, person, provider, loa, expires, write-due}.
-_TOUCH = """
+# KEYS[1] the session, KEYS[2] (optional) a rate-limit counter to count a live session's
+# request in; ARGV: now, idle timeout, touch interval, grace, the counter's window
+# (milliseconds). Returns {'miss'}, {'ended', reason, id, 'now' if this call ended it} or
+# {'live', id, person, provider, loa, expires, write-due[, count, its window's ms left]}.
+_TOUCH = (
+    """
 local raw = redis.call('HGETALL', KEYS[1])
 if #raw == 0 then return {'miss'} end
 local f = {}
@@ -78,8 +83,15 @@ else
   redis.call('HSET', KEYS[1], 'seen', ARGV[1])
 end
 redis.call('PEXPIRE', KEYS[1], math.min(idle, expires - now) + grace)
-return {'live', f.id, f.person, f.provider, f.loa, f.expires, due}
+local live = {'live', f.id, f.person, f.provider, f.loa, f.expires, due}
+if KEYS[2] then"""
+    + count_lua("KEYS[2]", "ARGV[5]")
+    + """table.insert(live, n)
+table.insert(live, ttl)
+end
+return live
 """
+)
 
 # KEYS[1] the session; ARGV: id, person, provider, loa, expires, seen, written, ttl.
 # Returns 1 if stored, 0 if another request stored it first, the reason if it ended.
@@ -114,6 +126,15 @@ def _text(value: bytes | str) -> str:
 
 
 @dataclass(frozen=True)
+class Count:
+    """A rate-limit counter: its Redis key, less the token hash that ends it, and its window
+    in milliseconds (kluis.web.ratelimit names both)."""
+
+    prefix: str
+    window_ms: int
+
+
+@dataclass(frozen=True)
 class Cached:
     """A live session, as the cache had it."""
 
@@ -123,6 +144,7 @@ class Cached:
     loa: str
     expires_at: datetime
     write_due: bool  # this request writes last_seen_at to the row
+    counted: tuple[int, int] | None = None  # (requests in the window, its ms left)
 
 
 @dataclass(frozen=True)
@@ -139,11 +161,18 @@ class SessionCache:
         self._put = redis.register_script(_PUT)
         self._end = redis.register_script(_END)
 
-    async def touch(self, digest: str, now: datetime) -> Cached | Ended | None:
-        """The session under `digest`, marked seen now; None if Redis does not have it."""
+    async def touch(
+        self, digest: str, now: datetime, count: Count | None = None
+    ) -> Cached | Ended | None:
+        """The session under `digest`, marked seen now; None if Redis does not have it.
+        With `count`, a live session's request is also counted there (`Cached.counted`)."""
         args = [_ms(now), _ms_of(self.idle), _ms_of(self.touch_interval), _ms_of(GRACE)]
+        keys = [KEY + digest]
+        if count is not None:
+            keys.append(count.prefix + digest)
+            args.append(count.window_ms)
         try:
-            reply = await self._touch(keys=[KEY + digest], args=args)
+            reply = await self._touch(keys=keys, args=args)
         except STORE_ERRORS as exc:
             raise _unavailable() from exc
         kind = _text(reply[0])
@@ -152,7 +181,7 @@ class SessionCache:
         if kind == "ended":
             fresh = len(reply) > 2
             return Ended(_text(reply[1]), uuid.UUID(_text(reply[2])) if fresh else None)
-        _, sid, person, provider, loa, expires, due = reply
+        _, sid, person, provider, loa, expires, due, *counted = reply
         return Cached(
             id=uuid.UUID(_text(sid)),
             person_id=uuid.UUID(_text(person)),
@@ -160,6 +189,7 @@ class SessionCache:
             loa=_text(loa),
             expires_at=datetime.fromtimestamp(int(expires) / 1000, UTC),
             write_due=bool(int(due)),
+            counted=(int(counted[0]), int(counted[1])) if counted else None,
         )
 
     async def put(

@@ -22,7 +22,7 @@ from idp_bridge.domain import LoginRefused, loa_at_least, may_carry_nrn
 from idp_bridge.interfaces import IdentityProvider, LogoutForm, LogoutToken, VerifiedIdentity
 from idp_bridge.models import Person, SeenLogoutToken, WebSession
 from idp_bridge.rp_keys import RelyingPartyKeys
-from idp_bridge.services.session_cache import Cached, Ended, SessionCache
+from idp_bridge.services.session_cache import Cached, Count, Ended, SessionCache
 from kluis import audit
 from kluis.audit import Actor
 from kluis.errors import Invalid, NotFound
@@ -70,10 +70,11 @@ class SessionRecord:
     provider: str
     loa: str
     expires_at: datetime
+    token_hash: str  # names its entry in the session cache and its rate-limit count
 
     @classmethod
     def of(cls, row: WebSession) -> SessionRecord:
-        return cls(row.id, row.person_id, row.provider, row.loa, row.expires_at)
+        return cls(row.id, row.person_id, row.provider, row.loa, row.expires_at, row.token_hash)
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,8 @@ class CurrentSession:
     session: SessionRecord
     person: Person
     roles: tuple[Role, ...]
+    # This request's rate-limit count, when the session cache kept it (kluis.web.ratelimit).
+    counted: tuple[int, int] | None = None
 
     @property
     def role_names(self) -> list[str]:
@@ -130,14 +133,18 @@ class Sessions:
         db.add(session)
         return token
 
-    async def load(self, db: AsyncSession, token: str | None) -> CurrentSession | None:
+    async def load(
+        self, db: AsyncSession, token: str | None, count: Count | None = None
+    ) -> CurrentSession | None:
+        """The session behind `token`, if it is live. `count`: count this request there, in
+        the cache's round trip, when the cache holds the session (`CurrentSession.counted`)."""
         if not token:
             return None
         digest, now = token_hash(token), datetime.now(UTC)
         if self.cache is None:
             found = await self._load_row(db, digest, now)
             return found[0] if found else None
-        cached = await self.cache.touch(digest, now)
+        cached = await self.cache.touch(digest, now, count)
         if isinstance(cached, Cached):
             return await self._from_cache(db, digest, cached, now)
         if isinstance(cached, Ended):
@@ -213,12 +220,16 @@ class Sessions:
                 await self._forget_digest(digest, cached.expires_at, "ended")
                 return None
         record = SessionRecord(
-            cached.id, cached.person_id, cached.provider, cached.loa, cached.expires_at
+            cached.id, cached.person_id, cached.provider, cached.loa, cached.expires_at, digest
         )
-        return await self._current(db, record, person)
+        return await self._current(db, record, person, cached.counted)
 
     async def _current(
-        self, db: AsyncSession, record: SessionRecord, person: Person
+        self,
+        db: AsyncSession,
+        record: SessionRecord,
+        person: Person,
+        counted: tuple[int, int] | None = None,
     ) -> CurrentSession:
         # Roles come from the registers at every request and are never cached: a notary
         # removed from an office loses its access at the next request, in every process.
@@ -227,7 +238,7 @@ class Sessions:
         roles: list[Role] = []
         if loa_at_least(record.loa, "high"):
             roles = await self.hooks.roles_for(db, person.nrn_index)
-        return CurrentSession(session=record, person=person, roles=tuple(roles))
+        return CurrentSession(record, person, tuple(roles), counted)
 
     async def _forget(self, sessions: list[WebSession], reason: str) -> None:
         """Refuse these sessions in every process, from now on: before the commit."""

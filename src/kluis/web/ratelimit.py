@@ -12,6 +12,11 @@ several processes serve one address; its lock is per process. It keeps one times
 request (600 per API caller), its window is a unit (second, minute, …) rather than a number
 of seconds, and it refuses with an exception of its own instead of our problem type. Here a
 hit is one Lua script, INCR and PEXPIRE together, atomic in Redis for every process.
+
+An API request with a session is counted by the session cache's script, in the round trip
+that reads the session (`session_counter`), under the key this module names: one round trip
+less on every such request. Only a request whose session the cache did not hold yet is
+counted here.
 """
 
 from __future__ import annotations
@@ -44,27 +49,37 @@ class Counter(Protocol):
         ...
 
 
+def redis_key(bucket: str) -> str:
+    return f"{PREFIX}rate:{bucket}"
+
+
+def count_lua(key: str, window_ms: str) -> str:
+    """Lua that counts a request under `key` in a window of `window_ms` (both Lua
+    expressions), leaving the count in `n` and the window's milliseconds left in `ttl`.
+
+    INCR creates the key at 1 without an expiry: that request opens the window. The PTTL
+    check (rather than `n == 1`) also heals a key that lost its expiry somehow."""
+    return f"""
+local n = redis.call('INCR', {key})
+local ttl = redis.call('PTTL', {key})
+if ttl < 0 then
+  ttl = tonumber({window_ms})
+  redis.call('PEXPIRE', {key}, ttl)
+end
+"""
+
+
 class RedisCounter:
     """Counters every server process shares."""
 
-    # INCR creates the key at 1 without an expiry: that request opens the window. The
-    # PTTL check (rather than `n == 1`) also heals a key that lost its expiry somehow.
-    SCRIPT = """
-local n = redis.call('INCR', KEYS[1])
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then
-  ttl = tonumber(ARGV[1])
-  redis.call('PEXPIRE', KEYS[1], ttl)
-end
-return {n, ttl}
-"""
+    SCRIPT = count_lua("KEYS[1]", "ARGV[1]") + "return {n, ttl}\n"
 
     def __init__(self, redis: Redis) -> None:
         self.script = redis.register_script(self.SCRIPT)
 
     async def hit(self, key: str, window_ms: int) -> tuple[int, int]:
         try:
-            count, left = await self.script(keys=[f"{PREFIX}rate:{key}"], args=[window_ms])
+            count, left = await self.script(keys=[redis_key(key)], args=[window_ms])
         except STORE_ERRORS as exc:
             # Fail closed: without the shared count, any process could let a flood through.
             raise Unavailable(Unavailable.default_message, type="rate-limit-unavailable") from exc
@@ -149,18 +164,31 @@ class RateLimiter:
         state: dict[str, Any] = scope.get("state", {})
         identity = state.get("identity")
         if identity is not None:  # a valid session (a made-up cookie is no session)
-            return f"session:{identity.session.id}"
+            return f"session:{identity.session.token_hash}"
         client = state.get("office_software") or state.get("registry_client")
         if client is not None:  # a valid bearer token
             return f"client:{client.id}"
         return f"address:{client_address(scope, self.networks)}"
+
+    def session_counter(self, scope: Scope) -> tuple[str, int] | None:
+        """For a request that may carry a session: the Redis key prefix (the session's token
+        hash completes it) and the window in milliseconds under which the session cache is
+        to count it. None where this request is not counted by session in Redis."""
+        if not isinstance(self.counter, RedisCounter) or not scope["path"].startswith(API_PREFIX):
+            return None
+        return redis_key("api:session:"), self.limits.window_seconds * 1000
 
     async def check(self, scope: Scope) -> None:
         bucket = self.bucket(scope)
         if bucket is None:
             return
         key, limit = bucket
-        count, left_ms = await self.counter.hit(key, self.limits.window_seconds * 1000)
+        identity = scope.get("state", {}).get("identity")
+        counted = getattr(identity, "counted", None) if key.startswith("api:session:") else None
+        if counted is not None:  # by the session cache, as it read the session
+            count, left_ms = counted
+        else:
+            count, left_ms = await self.counter.hit(key, self.limits.window_seconds * 1000)
         if count > limit:
             raise RateLimited(retry_after=max(1, math.ceil(left_ms / 1000)))
 

@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from idp_bridge.models import WebSession
 from idp_bridge.services.session_cache import GRACE, KEY, SessionCache
 from idp_bridge.services.sessions import TOUCH_INTERVAL, token_hash
+from kluis.web.ratelimit import redis_key
 from tests.support.instances import Instance, instances
 from tests.support.login import JAN, NOTARY, csrf, login
 from tests.support.offices import OPERATOR, register_office
@@ -95,6 +96,25 @@ async def test_a_request_costs_no_session_query(server, pair, a, b):
 
     assert pair[0].session_queries() == []
     assert pair[1].session_queries() == []
+
+
+async def test_an_api_request_is_counted_in_the_round_trip_that_reads_its_session(
+    server, pair, a, b, store
+):
+    counter = redis_key("api:session:") + token_hash(a.cookies["kluis_session"])
+    store.config_resetstat()
+    for client in (a, b, a):
+        assert (await client.get("/api/v1/me")).status_code == 200
+    assert (await a.get("/home")).status_code == 200  # a page: not counted
+
+    assert int(store.get(counter)) == 3
+    window = pair[0].platform.settings.rate_limits.window_seconds * 1000
+    assert 0 < store.pttl(counter) <= window
+    # One script a request: the session's, which counted the API ones too (the commands
+    # scripts run are counted as well).
+    commands = store.info("commandstats")
+    assert commands["cmdstat_evalsha"]["calls"] == 4
+    assert commands["cmdstat_incr"]["calls"] == 3
 
 
 async def test_the_cache_entry_lives_no_longer_than_the_idle_timeout(server, pair, a, store):

@@ -75,11 +75,11 @@ def test_each_request_counts_in_its_own_counter(request_scope, expected):
 
 
 def test_the_api_counts_per_session_and_per_client_before_per_address():
-    session_id, client_id = uuid.uuid4(), uuid.uuid4()
-    identity = SimpleNamespace(session=SimpleNamespace(id=session_id))
+    client_id = uuid.uuid4()
+    identity = SimpleNamespace(session=SimpleNamespace(token_hash="5e55"))
     software = SimpleNamespace(id=client_id)
     limiter = RateLimiter(LIMITS, MemoryCounter())
-    assert limiter.bucket(scope(identity=identity)) == (f"api:session:{session_id}", 3)
+    assert limiter.bucket(scope(identity=identity)) == ("api:session:5e55", 3)
     assert limiter.bucket(scope(office_software=software)) == (f"api:client:{client_id}", 3)
     assert limiter.bucket(scope(registry_client=software)) == (f"api:client:{client_id}", 3)
 
@@ -103,6 +103,29 @@ async def test_past_the_limit_a_request_is_refused_until_the_window_ends():
     assert refused.value.headers == {"retry-after": "1"}
     now[0] += 0.5
     await limiter.check(login)
+
+
+async def test_a_request_the_session_cache_counted_is_not_counted_again():
+    counter = MemoryCounter()
+    limiter = RateLimiter(LIMITS, counter)
+    session = SimpleNamespace(token_hash="5e55")
+    await limiter.check(scope(identity=SimpleNamespace(session=session, counted=(3, 1500))))
+    with pytest.raises(RateLimited) as refused:
+        await limiter.check(scope(identity=SimpleNamespace(session=session, counted=(4, 1500))))
+    assert refused.value.headers == {"retry-after": "2"}
+    assert counter.windows == {}
+    # A session the cache did not hold yet is counted here, under the same counter.
+    await limiter.check(scope(identity=SimpleNamespace(session=session, counted=None)))
+    assert counter.windows["api:session:5e55"][0] == 1
+
+
+def test_only_api_requests_on_redis_are_counted_by_the_session_cache():
+    on_redis = RateLimiter(LIMITS, RedisCounter(Redis()))  # not connected: no command is sent
+    window = LIMITS.window_seconds * 1000
+    assert on_redis.session_counter(scope("/api/v1/me")) == ("kluis:rate:api:session:", window)
+    assert on_redis.session_counter(scope("/home")) is None
+    assert on_redis.session_counter(scope("/auth/login/itsme")) is None
+    assert RateLimiter(LIMITS, MemoryCounter()).session_counter(scope("/api/v1/me")) is None
 
 
 async def test_each_middleware_counts_only_its_own_paths_and_refuses_before_what_it_wraps():
