@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from acts.domain import check_role, nrn_digits, parse_enterprise_number
@@ -16,7 +16,6 @@ from idp_bridge.domain import parse_email
 from kluis import audit
 from kluis.audit import Actor
 from kluis.errors import Conflict, Invalid, NotFound
-from kluis.hooks import Role
 from kluis.keys import KeyProvider
 from kluis.text import N_
 
@@ -46,11 +45,6 @@ class MemberView:
 
 
 # Built once: every request of a high-assurance session runs it.
-_ROLES = (
-    select(OfficeMember.role, NotaryOffice.id, NotaryOffice.name)
-    .join(NotaryOffice, NotaryOffice.id == OfficeMember.office_id)
-    .where(OfficeMember.nrn_index == bindparam("nrn_index"))
-)
 
 
 class NotaryRegister:
@@ -237,6 +231,17 @@ class NotaryRegister:
         if not others:
             raise Conflict("An office keeps at least one notary.", type="last-notary")
 
+    @staticmethod
+    def roles() -> Select[tuple[str, str, uuid.UUID | None, str | None]]:
+        """The register's roles (kluis.hooks.RoleSource): each member's role in their
+        office. The session check reads them for high-assurance sessions only."""
+        return select(
+            OfficeMember.nrn_index,
+            OfficeMember.role,
+            NotaryOffice.id.label("scope_id"),
+            NotaryOffice.name.label("scope_label"),
+        ).join(NotaryOffice, NotaryOffice.id == OfficeMember.office_id)
+
     async def members(self, db: AsyncSession, office: NotaryOffice) -> list[MemberView]:
         """The office's members, notaries first; people matched by their NRN's index."""
         rows = await db.execute(
@@ -253,8 +258,3 @@ class NotaryRegister:
             for member, person in rows
         ]
         return sorted(views, key=lambda v: (v.member.role != "notary", v.label.lower()))
-
-    async def roles_for(self, db: AsyncSession, person_nrn_index: str) -> list[Role]:
-        """The register's roles for a person (the broker asks only on a high-assurance login)."""
-        rows = await db.execute(_ROLES, {"nrn_index": person_nrn_index})
-        return [Role(name=role, scope_id=oid, scope_label=name) for role, oid, name in rows]

@@ -155,7 +155,7 @@ def build_platform(settings: Settings) -> Platform:
     register = NotaryRegister(keys, test_domains=settings.env != "production")
     seals = Seals(keys)
     hooks = Hooks(
-        role_resolvers=[register.roles_for],
+        role_sources=[register.roles],
         seal_checker=seals.check,
         office_lookup=register.office_name,
     )

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import Select, Subquery, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kluis.audit import Actor
@@ -32,8 +33,10 @@ class SealStatus:
     verified: bool
 
 
-# Given a person's NRN blind index, the roles a register grants them.
-RoleResolver = Callable[[AsyncSession, str], Awaitable[list[Role]]]
+# The roles a register grants, as a SELECT of (nrn_index, role, scope id, scope label)
+# rows for everyone: the session check joins it to the person it reads, so a request reads
+# its person and their roles in one statement.
+RoleSource = Callable[[], Select[tuple[str, str, uuid.UUID | None, str | None]]]
 # Given a seal and the SHA-256 it should cover, what the register's office keys say.
 SealChecker = Callable[[AsyncSession, str, str], Awaitable[SealStatus]]
 # Given an office id, its name, or None when the register has no such office.
@@ -46,7 +49,7 @@ LoginGuard = Callable[[AsyncSession, Any, str, Actor], Awaitable[None]]
 
 @dataclass
 class Hooks:
-    role_resolvers: list[RoleResolver] = field(default_factory=list)
+    role_sources: list[RoleSource] = field(default_factory=list)
     seal_checker: SealChecker | None = None
     office_lookup: OfficeLookup | None = None
     login_guards: list[LoginGuard] = field(default_factory=list)
@@ -63,8 +66,11 @@ class Hooks:
     async def office_name(self, db: AsyncSession, office_id: uuid.UUID) -> str | None:
         return None if self.office_lookup is None else await self.office_lookup(db, office_id)
 
-    async def roles_for(self, db: AsyncSession, nrn_index: str) -> list[Role]:
-        roles: list[Role] = []
-        for resolve in self.role_resolvers:
-            roles += await resolve(db, nrn_index)
-        return roles
+    def roles(self) -> Subquery | None:
+        """Every register's roles, as one subquery of (nrn_index, role, scope_id,
+        scope_label); None without a register."""
+        if not self.role_sources:
+            return None
+        sources = [source() for source in self.role_sources]
+        union = sources[0] if len(sources) == 1 else union_all(*sources)
+        return union.subquery("roles")

@@ -13,17 +13,18 @@ from tests.support.login import NOTARY, STAFF, login
 OPERATOR = Actor(label="operator (test)")
 
 
-async def register_office(platform) -> str:
+async def register_office(
+    platform,
+    name: str = "Notaris Claes",
+    number: str = "0403170701",
+    members: tuple[tuple[str, str], ...] = ((NOTARY, "notary"), (STAFF, "staff")),
+) -> str:
     async with platform.session_maker() as db:
         office = await platform.register.add_office(
-            db,
-            name="Notaris Claes",
-            enterprise_number="0403170701",
-            municipality="Leuven",
-            actor=OPERATOR,
+            db, name=name, enterprise_number=number, municipality="Leuven", actor=OPERATOR
         )
-        await platform.register.add_member(db, office, nrn=NOTARY, role="notary", actor=OPERATOR)
-        await platform.register.add_member(db, office, nrn=STAFF, role="staff", actor=OPERATOR)
+        for nrn, role in members:
+            await platform.register.add_member(db, office, nrn=nrn, role=role, actor=OPERATOR)
         return str(office.id)
 
 

@@ -13,8 +13,9 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -90,6 +91,19 @@ class CurrentSession:
         return ["citizen", *sorted({r.name for r in self.roles})]
 
 
+def _person_with_roles(hooks: Hooks) -> Select[Any] | None:
+    """A person and the registers' roles for them, one row a role (the role's columns
+    empty where there is none); built once. None without a register."""
+    roles = hooks.roles()
+    if roles is None:
+        return None
+    return (
+        select(Person, roles.c.role, roles.c.scope_id, roles.c.scope_label)
+        .outerjoin(roles, roles.c.nrn_index == Person.nrn_index)
+        .where(Person.id == bindparam("person_id"))
+    )
+
+
 class Sessions:
     def __init__(
         self,
@@ -107,6 +121,7 @@ class Sessions:
         self.rp_keys = rp_keys
         self.cache = cache
         self.idle = timedelta(minutes=settings.session.idle_minutes)
+        self.with_roles = _person_with_roles(hooks)
 
     def open(
         self, db: AsyncSession, person: Person, identity: VerifiedIdentity, ip: str | None
@@ -177,16 +192,11 @@ class Sessions:
         self, db: AsyncSession, digest: str, now: datetime
     ) -> tuple[CurrentSession, datetime] | None:
         """The session from its row (and when the row was last marked seen)."""
-        row = (
-            await db.execute(
-                select(WebSession, Person)
-                .join(Person, Person.id == WebSession.person_id)
-                .where(WebSession.token_hash == digest, WebSession.ended_at.is_(None))
-            )
-        ).one_or_none()
-        if row is None:
+        session = await db.scalar(
+            select(WebSession).where(WebSession.token_hash == digest, WebSession.ended_at.is_(None))
+        )
+        if session is None:
             return None
-        session, person = row
         if now >= session.expires_at or now - session.last_seen_at >= self.idle:
             session.ended_at = now
             session.end_reason = "expired" if now >= session.expires_at else "idle"
@@ -196,15 +206,19 @@ class Sessions:
         if now - session.last_seen_at >= TOUCH_INTERVAL:
             session.last_seen_at = now
             await db.commit()
-        return await self._current(db, SessionRecord.of(session), person), session.last_seen_at
+        current = await self._current(db, SessionRecord.of(session))
+        return (current, session.last_seen_at) if current is not None else None
 
     async def _from_cache(
         self, db: AsyncSession, digest: str, cached: Cached, now: datetime
     ) -> CurrentSession | None:
         """A live session from the cache: the person is read (by key; a person changes, and
         handlers work on that row), the session row only every TOUCH_INTERVAL."""
-        person = await db.get(Person, cached.person_id)
-        if person is None:  # erased with its rows
+        record = SessionRecord(
+            cached.id, cached.person_id, cached.provider, cached.loa, cached.expires_at, digest
+        )
+        current = await self._current(db, record, cached.counted)
+        if current is None:  # the person was erased with its rows
             await self._forget_digest(digest, cached.expires_at, "person-erased")
             return None
         if cached.write_due:
@@ -219,26 +233,25 @@ class Sessions:
                 # from now on, everywhere.
                 await self._forget_digest(digest, cached.expires_at, "ended")
                 return None
-        record = SessionRecord(
-            cached.id, cached.person_id, cached.provider, cached.loa, cached.expires_at, digest
-        )
-        return await self._current(db, record, person, cached.counted)
+        return current
 
     async def _current(
-        self,
-        db: AsyncSession,
-        record: SessionRecord,
-        person: Person,
-        counted: tuple[int, int] | None = None,
-    ) -> CurrentSession:
-        # Roles come from the registers at every request and are never cached: a notary
-        # removed from an office loses its access at the next request, in every process.
-        # It is one indexed query, and only for high-assurance sessions (the registers grant
-        # roles on high assurance only).
-        roles: list[Role] = []
-        if loa_at_least(record.loa, "high"):
-            roles = await self.hooks.roles_for(db, person.nrn_index)
-        return CurrentSession(record, person, tuple(roles), counted)
+        self, db: AsyncSession, record: SessionRecord, counted: tuple[int, int] | None = None
+    ) -> CurrentSession | None:
+        """The session's person and roles; None if the person is gone.
+
+        Roles come from the registers at every request and are never cached: a notary
+        removed from an office loses its access at the next request, in every process. They
+        are read with the person, in one statement, and only for high-assurance sessions
+        (the registers grant roles on high assurance only)."""
+        if self.with_roles is None or not loa_at_least(record.loa, "high"):
+            person = await db.get(Person, record.person_id)
+            return CurrentSession(record, person, (), counted) if person is not None else None
+        rows = (await db.execute(self.with_roles, {"person_id": record.person_id})).all()
+        if not rows:
+            return None
+        found = tuple(Role(name, scope, label) for _, name, scope, label in rows if name)
+        return CurrentSession(record, rows[0][0], found, counted)
 
     async def _forget(self, sessions: list[WebSession], reason: str) -> None:
         """Refuse these sessions in every process, from now on: before the commit."""

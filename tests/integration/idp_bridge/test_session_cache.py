@@ -249,6 +249,25 @@ async def test_a_notary_removed_from_the_register_loses_the_role_at_once(
         assert (await notary.get("/api/v1/me")).json()["roles"] == ["citizen"]
 
 
+async def test_a_request_reads_its_person_and_their_roles_in_one_statement(
+    server, platform, pair, store
+):
+    await register_office(platform)
+    await register_office(platform, "Notaris Peeters", "0040000028", ((NOTARY, "staff"),))
+    async with httpx.AsyncClient(base_url=pair[0].url, timeout=20) as notary:
+        await login(notary, login_hint=NOTARY)
+        pair[0].statements.clear()
+        me = (await notary.get("/api/v1/me")).json()
+
+    assert me["roles"] == ["citizen", "notary", "staff"]
+    assert {(o["name"], o["role"]) for o in me["offices"]} == {
+        ("Notaris Claes", "notary"),
+        ("Notaris Peeters", "staff"),
+    }
+    [roles] = [s for s in pair[0].statements if "office_members" in s]
+    assert "FROM people" in roles
+
+
 # -- a Redis that is away ------------------------------------------------------------------
 
 
