@@ -44,9 +44,6 @@ class MemberView:
         return self.person.full_name if self.person is not None else self.masked_nrn
 
 
-# Built once: every request of a high-assurance session runs it.
-
-
 class NotaryRegister:
     def __init__(self, keys: KeyProvider, *, test_domains: bool = False) -> None:
         self.keys = keys
