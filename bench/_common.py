@@ -452,9 +452,7 @@ class PeakRss:
     """Samples the resident set of a process and its children every `interval` seconds."""
 
     def __init__(self, pid: int, interval: float = 0.05) -> None:
-        import psutil
-
-        self.process = psutil.Process(pid)
+        self.pid = pid
         self.interval = interval
         self.peak = 0
         self.samples = 0
@@ -465,9 +463,9 @@ class PeakRss:
         import psutil
 
         total = 0
-        for p in [self.process, *self.process.children(recursive=True)]:
+        for process in process_tree(self.pid):
             with contextlib.suppress(psutil.Error):
-                total += p.memory_info().rss
+                total += process.memory_info().rss
         return total
 
     def _run(self) -> None:

@@ -171,11 +171,11 @@ async def run(args: argparse.Namespace) -> None:
                     cpu: dict[str, float] = {}
                     for which in order:
                         pid = kluis.pid if which == "kluis" else copyparty.pid
-                        before = c.cpu_seconds(pid), c.minor_faults(kluis.pid)
+                        before = c.cpu_seconds(pid), c.minor_faults(pid)
                         times[which].append(await get(which))
                         cpu[which] = c.cpu_seconds(pid) - before[0]
                         if which == "kluis":
-                            faults = c.minor_faults(kluis.pid) - before[1]
+                            faults = c.minor_faults(pid) - before[1]
                     k, p = times["kluis"][-1], times["copyparty"][-1]
                     print(
                         f"{i + 1:>3}  {k:>6.3f} s  {p:>6.3f} s   {p / k:>5.2f}"

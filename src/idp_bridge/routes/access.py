@@ -12,7 +12,6 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from idp_bridge.services import (
     CurrentSession,
 )
-from idp_bridge.services.session_cache import Count
 from kluis.audit import Actor
 from kluis.errors import Unauthenticated
 from kluis.text import N_
@@ -72,8 +71,7 @@ def identity_middleware(app: ASGIApp) -> ASGIApp:
             if token:
                 db = state.db_config.provide_session(state, scope)
                 # An API request's rate-limit count rides on the session cache's round trip.
-                counter = state.rate_limiter.session_counter(scope)
-                count = Count(*counter) if counter else None
+                count = state.rate_limiter.session_counter(scope)
                 identity = await state.identity.sessions.load(db, token, count)
                 if identity is not None:
                     # Detached, as it was read: a handler's rollback must not expire it.

@@ -45,7 +45,7 @@ from redis.asyncio import Redis
 from kluis.errors import Unavailable
 from kluis.redis_client import PREFIX, STORE_ERRORS
 from kluis.text import N_
-from kluis.web.ratelimit import count_lua
+from kluis.web.ratelimit import Count, count_lua
 
 KEY = f"{PREFIX}session:"
 # Added to every time to live: the processes' clocks may differ a little from each other
@@ -123,15 +123,6 @@ def _ms(moment: datetime) -> int:
 
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
-
-
-@dataclass(frozen=True)
-class Count:
-    """A rate-limit counter: its Redis key, less the token hash that ends it, and its window
-    in milliseconds (kluis.web.ratelimit names both)."""
-
-    prefix: str
-    window_ms: int
 
 
 @dataclass(frozen=True)

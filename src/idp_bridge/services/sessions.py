@@ -23,7 +23,7 @@ from idp_bridge.domain import LoginRefused, loa_at_least, may_carry_nrn
 from idp_bridge.interfaces import IdentityProvider, LogoutForm, LogoutToken, VerifiedIdentity
 from idp_bridge.models import Person, SeenLogoutToken, WebSession
 from idp_bridge.rp_keys import RelyingPartyKeys
-from idp_bridge.services.session_cache import Cached, Count, Ended, SessionCache
+from idp_bridge.services.session_cache import Cached, Ended, SessionCache
 from kluis import audit
 from kluis.audit import Actor
 from kluis.errors import Invalid, NotFound
@@ -31,6 +31,7 @@ from kluis.hooks import Hooks, Role
 from kluis.keys import KeyProvider
 from kluis.settings import Settings
 from kluis.text import N_
+from kluis.web.ratelimit import Count
 
 # last_seen_at is written at most this often, not on every request.
 TOUCH_INTERVAL = timedelta(seconds=60)

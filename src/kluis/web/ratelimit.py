@@ -25,6 +25,7 @@ import ipaddress
 import math
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from litestar.connection import ASGIConnection
@@ -51,6 +52,15 @@ class Counter(Protocol):
 
 def redis_key(bucket: str) -> str:
     return f"{PREFIX}rate:{bucket}"
+
+
+@dataclass(frozen=True)
+class Count:
+    """Where the session cache counts an API request with a session: the counter's Redis
+    key, less the token hash that ends it, and its window in milliseconds."""
+
+    prefix: str
+    window_ms: int
 
 
 def count_lua(key: str, window_ms: str) -> str:
@@ -170,25 +180,24 @@ class RateLimiter:
             return f"client:{client.id}"
         return f"address:{client_address(scope, self.networks)}"
 
-    def session_counter(self, scope: Scope) -> tuple[str, int] | None:
-        """For a request that may carry a session: the Redis key prefix (the session's token
-        hash completes it) and the window in milliseconds under which the session cache is
-        to count it. None where this request is not counted by session in Redis."""
+    def session_counter(self, scope: Scope) -> Count | None:
+        """Where the session cache is to count this request, if it carries a session; None
+        where a request is not counted by session in Redis."""
         if not isinstance(self.counter, RedisCounter) or not scope["path"].startswith(API_PREFIX):
             return None
-        return redis_key("api:session:"), self.limits.window_seconds * 1000
+        return Count(redis_key("api:session:"), self.limits.window_seconds * 1000)
 
     async def check(self, scope: Scope) -> None:
         bucket = self.bucket(scope)
         if bucket is None:
             return
         key, limit = bucket
+        # An API request with a session the cache held was counted as the cache read it.
         identity = scope.get("state", {}).get("identity")
-        counted = getattr(identity, "counted", None) if key.startswith("api:session:") else None
-        if counted is not None:  # by the session cache, as it read the session
-            count, left_ms = counted
-        else:
-            count, left_ms = await self.counter.hit(key, self.limits.window_seconds * 1000)
+        counted = identity.counted if identity is not None else None
+        if counted is None:
+            counted = await self.counter.hit(key, self.limits.window_seconds * 1000)
+        count, left_ms = counted
         if count > limit:
             raise RateLimited(retry_after=max(1, math.ceil(left_ms / 1000)))
 

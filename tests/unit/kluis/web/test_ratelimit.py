@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 from kluis.errors import ConfigurationError, RateLimited
 from kluis.settings import RateLimitSettings, load_settings
 from kluis.web.ratelimit import (
+    Count,
     MemoryCounter,
     RateLimiter,
     RedisCounter,
@@ -122,7 +123,7 @@ async def test_a_request_the_session_cache_counted_is_not_counted_again():
 def test_only_api_requests_on_redis_are_counted_by_the_session_cache():
     on_redis = RateLimiter(LIMITS, RedisCounter(Redis()))  # not connected: no command is sent
     window = LIMITS.window_seconds * 1000
-    assert on_redis.session_counter(scope("/api/v1/me")) == ("kluis:rate:api:session:", window)
+    assert on_redis.session_counter(scope("/api/v1/me")) == Count("kluis:rate:api:session:", window)
     assert on_redis.session_counter(scope("/home")) is None
     assert on_redis.session_counter(scope("/auth/login/itsme")) is None
     assert RateLimiter(LIMITS, MemoryCounter()).session_counter(scope("/api/v1/me")) is None
