@@ -6,7 +6,7 @@ import asyncio
 import uuid
 
 import pytest
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, event, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kluis import audit
@@ -137,6 +137,47 @@ async def test_entries_written_together_chain_like_entries_written_one_by_one(db
     assert (await audit.verify(db)).ok
     newest = await audit.history_for(db, bob)
     assert [(e.target, e.detail) for e in newest] == [("a deed", {"n": 2})]
+
+
+@pytest.mark.parametrize("count", [2, 65])
+async def test_statements_to_record_entries_are_few_and_fixed(platform, db, count):
+    """Lock the heads, insert, move the heads: on PostgreSQL the last two go as one
+    statement for a request's handful of entries; more entries than one statement takes
+    (and SQLite, which has no INSERT inside a WITH) take the two."""
+    await three_events(db)
+    statements: list[str] = []
+
+    def sent(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    engine = platform.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", sent)
+    try:
+        entries = [
+            audit.Entry(ALICE if n % 2 else uuid.uuid4(), "test:n", ACTOR) for n in range(count)
+        ]
+        await audit.record_all(db, entries)
+        await db.commit()
+    finally:
+        event.remove(engine, "before_cursor_execute", sent)
+
+    one = db.bind.dialect.name == "postgresql" and count <= 64
+    assert len(statements) == (2 if one else 3)
+    assert statements[0].startswith("INSERT INTO history_heads")
+    if one:
+        assert statements[1].startswith("WITH appended AS \n(INSERT INTO history_events")
+    report = await audit.verify(db)
+    assert report.ok
+    assert report.events == 3 + count
+
+
+def test_the_one_statement_is_compiled_once_not_per_request():
+    """SQLAlchemy caches a statement's compiled form only if it has a cache key; a multi-row
+    VALUES has none, and compiling anew cost more than the round trip the statement saves."""
+    from kluis.audit.chain import _append_statement
+
+    for events in (1, 2, 64):
+        assert _append_statement(events, 2)._generate_cache_key() is not None
 
 
 async def test_concurrent_writers_of_the_same_chains_wait_for_each_other(platform, db):
