@@ -187,7 +187,7 @@ def _move_heads_statement(count: int) -> Update:
 _ONE_STATEMENT_ENTRIES = 64
 
 
-@functools.lru_cache(maxsize=_ONE_STATEMENT_ENTRIES)
+@functools.cache  # at most 64 × 64 shapes: entries, and heads no more than entries
 def _append_statement(events: int, heads: int) -> Update:
     """PostgreSQL only: inserts `events` events and moves `heads` heads in one statement,
     the insert as a data-modifying WITH, which PostgreSQL runs whether or not the update
