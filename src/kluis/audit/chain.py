@@ -161,23 +161,33 @@ def _lock_heads_statement(dialect: str) -> ReturningInsert[Any]:
     ).returning(_HEADS.c.subject_id, _HEADS.c.seq, _HEADS.c.hash)
 
 
-def _numbered(column: str, n: int) -> BindParameter[Any]:
-    """Head `n`'s value of `column`, in a statement built once for a number of heads."""
-    return bindparam(f"{column}_{n}", type_=_HEADS.c[column].type)
+def _name(table: Table, column: str, n: int) -> str:
+    """The parameter for row `n`'s `column` of `table`, in a statement built once for a
+    number of rows; the table in the name keeps the events' apart from the heads'."""
+    return f"{table.name}_{column}_{n}"
+
+
+def _numbered(table: Table, column: str, n: int) -> BindParameter[Any]:
+    return bindparam(_name(table, column, n), type_=table.c[column].type)
+
+
+def _numbered_values(table: Table, rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The parameters of `_numbered` for these rows."""
+    return {_name(table, c, n): value for n, row in enumerate(rows) for c, value in row.items()}
 
 
 @functools.cache
 def _move_heads_statement(count: int) -> Update:
     """Sets each of `count` heads to its chain's new last event, in one statement."""
-    subjects = [_numbered("subject_id", n) for n in range(count)]
+    subjects = [_numbered(_HEADS, "subject_id", n) for n in range(count)]
     whens = list(enumerate(_HEADS.c.subject_id == subject for subject in subjects))
     return (
         _HEADS.update()
         .where(_HEADS.c.subject_id.in_(subjects))
         .values(
-            seq=case(*((when, _numbered("seq", n)) for n, when in whens)),
-            hash=case(*((when, _numbered("hash", n)) for n, when in whens)),
-            mac=case(*((when, _numbered("mac", n)) for n, when in whens)),
+            seq=case(*((when, _numbered(_HEADS, "seq", n)) for n, when in whens)),
+            hash=case(*((when, _numbered(_HEADS, "hash", n)) for n, when in whens)),
+            mac=case(*((when, _numbered(_HEADS, "mac", n)) for n, when in whens)),
         )
     )
 
@@ -198,12 +208,7 @@ def _append_statement(events: int, heads: int) -> Update:
     anew took longer (0.6 ms) than the round trip it saves."""
     rows = union_all(
         *(
-            select(
-                *(
-                    bindparam(f"event_{c}_{n}", type_=_EVENTS.c[c].type).label(c)
-                    for c in _EVENT_COLUMNS
-                )
-            )
+            select(*(_numbered(_EVENTS, c, n).label(c) for c in _EVENT_COLUMNS))
             for n in range(events)
         )
     )
@@ -259,15 +264,22 @@ async def record_all(db: AsyncSession, entries: Sequence[Entry]) -> list[History
         event.hash = event_hash(event)
         heads[entry.subject_id] = (event.seq, event.hash)
         events.append(event)
-    moved: dict[str, Any] = {}
-    for n, (subject_id, (seq, last)) in enumerate(heads.items()):
-        moved[f"subject_id_{n}"], moved[f"seq_{n}"], moved[f"hash_{n}"] = subject_id, seq, last
-        moved[f"mac_{n}"] = head_mac(key, subject_id, seq, last)
-    rows = [{k: getattr(e, k) for k in _EVENT_COLUMNS} for e in events]
+    moved = _numbered_values(
+        _HEADS,
+        [
+            {
+                "subject_id": subject,
+                "seq": seq,
+                "hash": last,
+                "mac": head_mac(key, subject, seq, last),
+            }
+            for subject, (seq, last) in heads.items()
+        ],
+    )
+    rows = [{c: getattr(e, c) for c in _EVENT_COLUMNS} for e in events]
     if db.bind.dialect.name == "postgresql" and len(events) <= _ONE_STATEMENT_ENTRIES:
-        for n, row in enumerate(rows):
-            moved.update({f"event_{k}_{n}": value for k, value in row.items()})
-        await db.execute(_append_statement(len(events), len(heads)), moved)
+        appended = _numbered_values(_EVENTS, rows)
+        await db.execute(_append_statement(len(events), len(heads)), moved | appended)
     else:  # SQLite has no INSERT inside a WITH
         await db.execute(_EVENTS.insert(), rows)
         await db.execute(_move_heads_statement(len(heads)), moved)
