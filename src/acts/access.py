@@ -93,7 +93,7 @@ def registry_client_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Regist
     return connection.scope.get("state", {}).get("registry_client")
 
 
-def requires_member_or_software(
+async def requires_member_or_software(
     connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
 ) -> None:
     """A logged-in person or an authenticated office client; who may do what is asked per

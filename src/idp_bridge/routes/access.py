@@ -23,7 +23,12 @@ def identity_of(connection: ASGIConnection[Any, Any, Any, Any]) -> CurrentSessio
     return connection.scope.get("state", {}).get("identity")
 
 
-def requires_login(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+# Guards and request hooks are coroutines: Litestar runs a plain function in its thread
+# pool, a hop out of the event loop and back on every request (tests/integration/kluis/
+# test_app.py).
+async def requires_login(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
     if identity_of(connection) is None:
         raise Unauthenticated()
 
