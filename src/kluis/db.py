@@ -75,9 +75,13 @@ def sqlalchemy_config(engine: AsyncEngine, history_key: bytes) -> SQLAlchemyAsyn
     """The request's database session (`db`). `provide_session(state, scope)` gives the one
     session of a request: the identity middleware reads the session cookie's row with it,
     and the handler goes on in it."""
+    # Advanced Alchemy's cache listener runs after every commit unless the session's info
+    # turns it off, and asks the engine for its options by building a new engine proxy
+    # each time; no repository here has its cache.
+    info = {HISTORY_KEY: history_key, "enable_cache_listener": False}
     return SQLAlchemyAsyncConfig(
         engine_instance=engine,
-        session_config=AsyncSessionConfig(expire_on_commit=False, info={HISTORY_KEY: history_key}),
+        session_config=AsyncSessionConfig(expire_on_commit=False, info=info),
         session_dependency_key="db",
         create_all=False,
         enable_file_object_listener=False,  # no FileObject columns: a flush needs no scan
