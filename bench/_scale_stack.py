@@ -46,6 +46,8 @@ def postgres(data: Path) -> Iterator[str]:
         f"-h 127.0.0.1 -p {port} -k {cluster} -c max_connections=300 -c shared_buffers=4GB"
         " -c effective_cache_size=16GB -c maintenance_work_mem=1GB -c max_wal_size=16GB"
         " -c checkpoint_timeout=30min -c track_wal_io_timing=on"
+        # Background work in the log, with times to set beside the runs' (`started`).
+        " -c log_autovacuum_min_duration=0 -c log_checkpoints=on -c log_line_prefix='%m [%p] '"
     )
     ctl = [str(bin_dir / "pg_ctl"), "-D", str(cluster), "-l", str(cluster / "log"), "-w"]
     subprocess.run(as_postgres([*ctl, "-o", options, "start"]), check=True)  # noqa: S603

@@ -136,6 +136,7 @@ def refusals(found: dict[str, dict[tuple[str, ...], float]]) -> dict[str, int]:
 def wrk(url: str, mode: str, sessions: Path, connections: int, seconds: int, **env: str) -> dict:
     threads = min(2, connections)
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s"]
+    started = datetime.now(UTC).isoformat(timespec="seconds")
     out = subprocess.run(  # noqa: S603
         [*command, "-s", str(LUA), url],
         env={
@@ -153,6 +154,7 @@ def wrk(url: str, mode: str, sessions: Path, connections: int, seconds: int, **e
     errors = ("connect", "read", "write", "status", "timeout")
     result["errors"] = sum(result[k] for k in errors)
     result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
+    result["started"] = started
     return result
 
 
