@@ -1,9 +1,13 @@
-"""Migrations keep what is there: a table rebuilt on SQLite must not take rows with it."""
+"""Migrations build the schema the models describe, and keep what is there: a table
+rebuilt on SQLite must not take rows with it."""
 
 from __future__ import annotations
 
 import sqlite3
 import uuid
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 
 from kluis import db as database
 from kluis.settings import load_settings
@@ -47,3 +51,18 @@ def test_rebuilding_documents_keeps_the_shares_that_point_at_them(tmp_path):
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT count(*) FROM shares").fetchone() == (1,)
         assert conn.execute("SELECT count(*) FROM documents").fetchone() == (1,)
+
+
+async def test_the_migrated_schema_is_the_one_the_models_describe(platform):
+    """Every table, column, index and constraint of the models, and nothing more, after
+    all migrations: a model changed without its migration fails here. Column types are
+    compared on PostgreSQL only: SQLite reflects its own storage types, not the models'."""
+    postgres = platform.engine.dialect.name == "postgresql"
+    async with platform.engine.connect() as conn:
+        differences = await conn.run_sync(
+            lambda sync: compare_metadata(
+                MigrationContext.configure(sync, opts={"compare_type": postgres}),
+                database.metadata,
+            )
+        )
+    assert differences == []
