@@ -6,6 +6,7 @@ to `https://op.test`, its clock stopped at the instant the samples were made for
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import threading
@@ -130,10 +131,13 @@ class Handler(BaseHTTPRequestHandler):
         if served.chunked:
             self.send_header("transfer-encoding", "chunked")
             self.end_headers()
-            for start in range(0, len(served.body), 65536):
-                chunk = served.body[start : start + 65536]
-                self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
-            self.wfile.write(b"0\r\n\r\n")
+            # The platform hangs up on an answer past its size limit, which is what the
+            # tests of such answers check: the broken pipe is expected, not an error.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                for start in range(0, len(served.body), 65536):
+                    chunk = served.body[start : start + 65536]
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                self.wfile.write(b"0\r\n\r\n")
         else:
             self.send_header("content-length", str(len(served.body)))
             self.end_headers()
