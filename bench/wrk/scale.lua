@@ -6,6 +6,9 @@
 --   BENCH_THINK_MS  the mean pause between a connection's requests (a user reading):
 --                   uniform between half and one and a half times it; default 0
 --   BENCH_THREADS   wrk's -t, so threads take turns through the sessions
+--   BENCH_TIMELINE  (optional) a path: each thread writes "<sent, µs since the epoch>
+--                   <latency µs> <status>" per request to <path>.<thread>, to see when in
+--                   a run the slow requests come. Exact for one connection per thread.
 -- done() prints one JSON line with the counts and the latency percentiles (microseconds).
 
 local function lines(path)
@@ -68,4 +71,30 @@ function done(summary, latency, requests)
     summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
     latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
     latency.mean))
+end
+
+-- With BENCH_TIMELINE set: each request's send time and latency, one line per request.
+local timeline = os.getenv("BENCH_TIMELINE")
+if timeline then
+  -- wrk's Lua has no wall clock of its own; LuaJIT's FFI reaches clock_gettime.
+  local ffi = require("ffi")
+  ffi.cdef("typedef struct { long s; long ns; } kluis_ts; int clock_gettime(int, kluis_ts *);")
+  local ts = ffi.new("kluis_ts")
+  local function now_us()
+    ffi.C.clock_gettime(0, ts) -- CLOCK_REALTIME, to set beside other logs
+    return tonumber(ts.s) * 1000000 + tonumber(ts.ns) / 1000
+  end
+  local sent, out = 0, nil
+  local build = request
+  function request()
+    sent = now_us()
+    return build()
+  end
+  function response(status)
+    if out == nil then
+      out = io.open(timeline .. "." .. tostring(first or 0), "w")
+      out:setvbuf("line")
+    end
+    out:write(string.format("%.0f %.0f %d\n", sent, now_us() - sent, status))
+  end
 end
