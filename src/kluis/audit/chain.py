@@ -91,7 +91,27 @@ class Actor:
         return Actor(label=label, id=id, ip=self.ip, user_agent=self.user_agent)
 
 
-def event_hash(event: HistoryEvent) -> str:
+@dataclass(slots=True)
+class WrittenEvent:
+    """A history entry as `record_all` wrote it: its row's values. Not a `HistoryEvent`:
+    building the ORM object cost more than hashing the entry, and nothing needs it."""
+
+    id: uuid.UUID
+    subject_id: uuid.UUID
+    seq: int
+    at: datetime
+    actor_id: uuid.UUID | None
+    actor_label: str
+    action: str
+    target: str | None
+    ip: str | None
+    user_agent: str | None
+    detail: dict[str, Any]
+    prev_hash: str
+    hash: str = ""
+
+
+def event_hash(event: HistoryEvent | WrittenEvent) -> str:
     canonical = json.dumps(
         {
             "subject": str(event.subject_id),
@@ -232,7 +252,7 @@ async def _locked_heads(
     return {subject_id: (seq, last) for subject_id, seq, last in rows}
 
 
-async def record_all(db: AsyncSession, entries: Sequence[Entry]) -> list[HistoryEvent]:
+async def record_all(db: AsyncSession, entries: Sequence[Entry]) -> list[WrittenEvent]:
     """Append entries to their subjects' chains, in the caller's transaction and in order.
 
     Three statements whatever the number of entries (lock the heads, insert the events, move
@@ -247,7 +267,7 @@ async def record_all(db: AsyncSession, entries: Sequence[Entry]) -> list[History
     at = datetime.now(UTC)
     for entry in entries:
         seq, prev_hash = heads[entry.subject_id]
-        event = HistoryEvent(
+        event = WrittenEvent(
             id=uuid.uuid4(),
             subject_id=entry.subject_id,
             seq=seq + 1,
@@ -294,7 +314,7 @@ async def record(
     actor: Actor,
     target: str | None = None,
     detail: dict[str, Any] | None = None,
-) -> HistoryEvent:
+) -> WrittenEvent:
     """Append one event to `subject_id`'s chain, in the caller's transaction."""
     entry = Entry(subject_id, action, actor, target, detail)
     return (await record_all(db, [entry]))[0]

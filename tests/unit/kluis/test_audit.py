@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 
 import pytest
@@ -10,20 +11,25 @@ from sqlalchemy import delete, event, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kluis import audit
-from kluis.audit import Actor, HistoryEvent, HistoryHead
+from kluis.audit import Actor, HistoryEvent, HistoryHead, WrittenEvent
 from kluis.db import HISTORY_KEY
 
 ALICE = uuid.uuid4()
 ACTOR = Actor(label="Alice", ip="127.0.0.1")
 
 
-async def three_events(db) -> list[HistoryEvent]:
+async def three_events(db) -> list[WrittenEvent]:
     events = [
         await audit.record(db, subject_id=ALICE, action=f"test:event:{n}", actor=ACTOR)
         for n in range(3)
     ]
     await db.commit()
     return events
+
+
+def test_a_written_event_holds_every_column_of_the_events_table():
+    columns = [c.key for c in HistoryEvent.__table__.columns if c.key != "sa_orm_sentinel"]
+    assert [f.name for f in dataclasses.fields(WrittenEvent)] == columns
 
 
 async def test_intact_chains_verify(db):
