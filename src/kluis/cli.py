@@ -138,7 +138,8 @@ def serve(workers: int) -> None:
         factory=True,  # each process builds its platform from the same settings
         interface=Interfaces.ASGI,
         # Named, not left to granian's "auto" (whichever loop happens to be installed):
-        # with hiredis, uvloop took 6 % off the notary look-up's median (docs/benchmarks.md).
+        # with hiredis, uvloop took about 6 % off the notary look-up's median
+        # (docs/benchmarks.md, "Scale").
         loop=Loops.uvloop,
         address=settings.host,
         port=settings.port,

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from advanced_alchemy.base import UUIDBase
+from advanced_alchemy.base import UUIDv7Base
 from advanced_alchemy.types import GUID, DateTimeUTC
 from sqlalchemy import (
     JSON,
@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.dml import ReturningInsert, Update
 from sqlalchemy.sql.elements import BindParameter
+from uuid_utils.compat import uuid7
 
 from kluis.db import HISTORY_KEY
 from kluis.keys.base import KeyProvider
@@ -42,7 +43,10 @@ PLATFORM_SUBJECT = uuid.UUID(int=0)
 GENESIS = "0" * 64
 
 
-class HistoryHead(UUIDBase):
+# Both tables take time-ordered ids (UUIDv7): a new row's key lands at the right edge of the
+# primary key's index, where the rows before it were written, not on a random page of an
+# index that grows with every request (docs/benchmarks.md, "Scale").
+class HistoryHead(UUIDv7Base):
     __tablename__ = "history_heads"
     subject_id: Mapped[uuid.UUID] = mapped_column(GUID, unique=True)
     seq: Mapped[int] = mapped_column(Integer)
@@ -52,7 +56,7 @@ class HistoryHead(UUIDBase):
     mac: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
-class HistoryEvent(UUIDBase):
+class HistoryEvent(UUIDv7Base):
     __tablename__ = "history_events"
     # Read only within one subject's history, so this constraint's index serves every read
     # (migration 0011 dropped the others).
@@ -245,7 +249,7 @@ async def _locked_heads(
     rows = await db.execute(
         _lock_heads_statement(db.bind.dialect.name),
         [
-            {"id": uuid.uuid4(), "subject_id": subject_id, "seq": 0, "hash": GENESIS}
+            {"id": uuid7(), "subject_id": subject_id, "seq": 0, "hash": GENESIS}
             for subject_id in sorted(subject_ids)
         ],
     )
@@ -268,7 +272,7 @@ async def record_all(db: AsyncSession, entries: Sequence[Entry]) -> list[Written
     for entry in entries:
         seq, prev_hash = heads[entry.subject_id]
         event = WrittenEvent(
-            id=uuid.uuid4(),
+            id=uuid7(),
             subject_id=entry.subject_id,
             seq=seq + 1,
             at=at,
