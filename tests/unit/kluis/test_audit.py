@@ -32,6 +32,19 @@ def test_a_written_event_holds_every_column_of_the_events_table():
     assert [f.name for f in dataclasses.fields(WrittenEvent)] == columns
 
 
+async def test_entries_and_heads_take_time_ordered_ids(db):
+    """UUIDv7, so that new rows land at one end of the primary keys' indexes (and an
+    entry's id tells no more than its time, docs/history.md)."""
+    written = await three_events(db)
+    stored = (
+        await db.scalars(select(HistoryEvent.id).where(HistoryEvent.subject_id == ALICE))
+    ).all()
+    head = await db.scalar(select(HistoryHead.id).where(HistoryHead.subject_id == ALICE))
+
+    assert sorted(stored) == [e.id for e in written]
+    assert {i.version for i in [*stored, head]} == {7}
+
+
 async def test_intact_chains_verify(db):
     await three_events(db)
     await audit.record(db, subject_id=uuid.uuid4(), action="test:other:one", actor=ACTOR)
