@@ -25,7 +25,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from kluis import metrics
 from kluis.errors import NotFound, Unauthenticated
-from kluis.logs import request_id
+from kluis.logs import redact, request_id
 from kluis.settings import Settings
 from kluis.tasks import queue_depth
 from kluis.text import N_
@@ -45,12 +45,29 @@ access_log = logging.getLogger("kluis.access")
 log = logging.getLogger(__name__)
 
 
+# An id is logged with each line and returned in the X-Request-ID header. The logs' NRN
+# net (`kluis.logs.redact`) masks any run of digits that reads as a valid number, and about
+# one random 32-hex id in ten thousand (nginx's `$request_id`, ours) holds one: the client
+# would be left with an id no log line carries. Such an id is not used.
+def _loggable(rid: str) -> bool:
+    return redact(rid) == rid
+
+
 def _incoming_id(scope: Scope) -> str | None:
     for name, value in scope["headers"]:
         if name == b"x-request-id":
             candidate = value.decode("latin-1")
-            return candidate if WELL_FORMED_ID.fullmatch(candidate) else None
+            well_formed = WELL_FORMED_ID.fullmatch(candidate) and _loggable(candidate)
+            return candidate if well_formed else None
     return None
+
+
+def new_request_id() -> str:
+    """32 hex characters, drawn again in the rare case the logs would mask them."""
+    while True:
+        rid = uuid.uuid4().hex
+        if _loggable(rid):
+            return rid
 
 
 def observed(app: ASGIApp) -> ASGIApp:
@@ -60,7 +77,7 @@ def observed(app: ASGIApp) -> ASGIApp:
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
-        rid = _incoming_id(scope) or uuid.uuid4().hex
+        rid = _incoming_id(scope) or new_request_id()
         token = request_id.set(rid)
         status = 500  # if the application fails before it answers
         started = perf_counter()

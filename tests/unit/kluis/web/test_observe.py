@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
+from datetime import date
 
 import pytest
 
+from idp_bridge import make_nrn
 from kluis.errors import NotFound
+from kluis.logs import redact
 from kluis.settings import load_settings
+from kluis.web import observe
 from kluis.web.health import run_checks
 from kluis.web.observe import MetricsTokenInvalid, _incoming_id, check_metrics_access
 from tests.unit.kluis.test_settings import PRODUCTION
@@ -50,6 +55,19 @@ def test_a_well_formed_request_id_is_kept_and_anything_else_is_not():
     ):
         assert _incoming_id(_scope(bad)) is None
     assert _incoming_id({"headers": []}) is None
+
+
+def test_a_request_id_the_logs_would_mask_is_not_used(monkeypatch):
+    # Hex digits can spell a valid NRN, which every log line would show as `[nrn]`: the
+    # client's X-Request-ID would then match no line.
+    masked = uuid.UUID(f"cd4cb{make_nrn(date(1985, 7, 30), 33)}ba9a561e4d25e27e")
+    clean = uuid.UUID("0f8c2a4e1b3d4e5f8a9b0c1d2e3f4a5b")
+    assert redact(masked.hex) != masked.hex
+    assert _incoming_id(_scope(masked.hex.encode())) is None
+    assert _incoming_id(_scope(clean.hex.encode())) == clean.hex
+    drawn = iter([masked, clean])
+    monkeypatch.setattr(observe.uuid, "uuid4", lambda: next(drawn))
+    assert observe.new_request_id() == clean.hex
 
 
 async def test_checks_run_at_once_each_within_its_time():
