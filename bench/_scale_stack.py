@@ -57,7 +57,9 @@ def postgres(data: Path) -> Iterator[str]:
             check=False,
             stderr=subprocess.DEVNULL,
         )
-        yield f"postgresql+asyncpg://kluis@127.0.0.1:{port}/kluis"
+        # Over the cluster's Unix socket, as the operations guide connects the platform to
+        # PostgreSQL on its machine (deploy/kluis.env.example).
+        yield f"postgresql+asyncpg://kluis@/kluis?host={cluster}&port={port}"
     finally:
         subprocess.run(as_postgres([*ctl, "-m", "fast", "stop"]), check=False)  # noqa: S603
 
@@ -87,7 +89,9 @@ def platform_env(data: Path, database_url: str, redis_url: str) -> dict[str, str
         "KLUIS_TASKS__BROKER_URL": f"{redis_url}/0",
         "KLUIS_KEY_FILE": str(data / "keys.json"),  # the seed's blind indexes depend on it
         "KLUIS_DATA_DIR": str(data / "platform"),
-        "KLUIS_LOG_LEVEL": "WARNING",
+        # As config/production.toml: an access line in JSON for every request (serve.log).
+        "KLUIS_LOG_LEVEL": "INFO",
+        "KLUIS_LOG_FORMAT": "json",
         "KLUIS_VAULT__LOCAL_CLAMD": "false",
         "KLUIS_VAULT__LOCATIONS": json.dumps(
             [{"path": str(data / "platform" / f"location-{n}")} for n in (1, 2, 3)]

@@ -206,6 +206,8 @@ async def measure(size: int, args: argparse.Namespace, env: dict[str, str]) -> d
     result: dict = {"people": size, "documents": documents, "seed_s": time.monotonic() - started}
     work = data / "run"
     work.mkdir(exist_ok=True)
+    # This run's log only: the access log writes a line for every request.
+    (data / "serve.log").write_bytes(b"")
     kluis_serve = [str(BIN / "kluis"), "serve", "--workers"]
     # Logins go through a one-process instance: the development provider keeps its codes in
     # its process's memory. The sessions they open (database and Redis) hold in every
