@@ -21,14 +21,16 @@ For each size (smallest first; the database only grows, so a second run reuses t
      own share comes from the platform's /metrics;
 4. soak: 60 seconds at 200 concurrent users (200 sessions on 200 connections, no pause,
    a mix of list, search, profile, usage and history), zero errors, with the serving
-   processes' memory sampled every second.
+   processes' memory sampled every second;
+5. count the platform's log lines (one JSON access line per request, as in production) and
+   those in which the logs' NRN filter masked a number: there should be none.
 
 The results go to `<data>/results/<time>.json`; `--plot` draws the growth chart for
 docs/benchmarks.md from every size of the newest results.
 
 PostgreSQL (its own cluster in `<data>/pg`, fsync and synchronous commit on, as in
-production) and Redis run on loopback; wrk and the servers share this machine's cores, as
-the numbers in docs/benchmarks.md say.
+production; reached over its Unix socket) and Redis run on this machine; wrk and the
+servers share its cores, as the numbers in docs/benchmarks.md say.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ from _scale_stack import METRICS_TOKEN, NOTARY, platform, serving
 from prometheus_client.parser import text_string_to_metric_families
 from scale_seed import asyncpg_dsn, person_nrn, seed
 
+from kluis.logs import REDACTED
 from kluis.settings import load_settings
 
 LUA = PROJECT / "bench" / "wrk" / "scale.lua"
@@ -245,7 +248,20 @@ async def measure(size: int, args: argparse.Namespace, env: dict[str, str]) -> d
         result["kluis"]["soak"]["memory"] = memory.summary()
         result["kluis"]["refusals"] = refusals(await metrics(base))
         result["bare"]["soak"] = wrk(bare, "soak", work / "soak.tsv", SESSIONS, 60)
+    result["kluis"]["log"] = log_lines(data / "serve.log")
     return result
+
+
+def log_lines(path: Path) -> dict[str, int]:
+    """The platform's log of this run: its lines, and those in which the logs' NRN filter
+    (kluis.logs) masked a number. Nothing the platform logs should carry one: a masked line
+    means some code tried."""
+    lines = masked = 0
+    with path.open(encoding="utf-8", errors="replace") as log:
+        for line in log:
+            lines += 1
+            masked += REDACTED in line
+    return {"lines": lines, "masked": masked}
 
 
 async def capture(base: str, notary: str, citizen: str, nrn: str) -> dict:
@@ -382,6 +398,7 @@ def brief(measured: dict) -> dict:
             )
         out[f"{target}.callback"] = numbers["callback"]
     out["wal_flushes"] = measured["kluis"]["wal_flushes"]
+    out["log"] = measured["kluis"]["log"]
     out["memory"] = {
         k: v for k, v in measured["kluis"]["soak"]["memory"].items() if k != "samples_mib"
     }
