@@ -62,12 +62,12 @@ class People:
         language: str | None,
     ) -> tuple[Person, bool]:
         """The person with this NRN, created if new, names refreshed if known (no commit)."""
-        person = await self.by_nrn(db, nrn.digits)
+        index = self.index_of(nrn.digits)  # once: on an HSM, each is a call to the token
+        person = await db.scalar(select(Person).where(Person.nrn_index == index))
         if person is not None:
             person.given_name = given_name or person.given_name
             person.surname = surname or person.surname
             return person, False
-        index = nrn_index(self.keys, nrn.digits)
         languages = self.settings.languages
         # Two first logins of the same person at once: one insert wins, both read it back.
         await insert_unless_exists(

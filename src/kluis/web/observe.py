@@ -57,8 +57,8 @@ def _incoming_id(scope: Scope) -> str | None:
     for name, value in scope["headers"]:
         if name == b"x-request-id":
             candidate = value.decode("latin-1")
-            well_formed = WELL_FORMED_ID.fullmatch(candidate) and _loggable(candidate)
-            return candidate if well_formed else None
+            usable = WELL_FORMED_ID.fullmatch(candidate) and _loggable(candidate)
+            return candidate if usable else None
     return None
 
 

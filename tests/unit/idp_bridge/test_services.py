@@ -133,6 +133,30 @@ async def test_a_successful_login_makes_a_session_and_a_history_entry(db, broker
     assert await broker.sessions.load(db, "not-a-token") is None
 
 
+async def test_a_first_login_asks_the_keys_for_the_nrn_index_once(db, platform):
+    """On an HSM every blind index is a call to the token (docs/scaling.md, "Keys")."""
+    asked: list[str] = []
+
+    class CountingKeys:
+        def __getattr__(self, name: str) -> object:
+            return getattr(platform.keys, name)
+
+        def blind_index(self, purpose: str, value: str) -> str:
+            asked.append(purpose)
+            return platform.keys.blind_index(purpose, value)
+
+    providers = {"scripted": ScriptedProvider(identity=identity())}
+    broker = build_identity(platform.settings, CountingKeys(), Hooks(), providers).broker
+    state = await attempt(db, broker)
+
+    await broker.complete_login(
+        db, "scripted", {"state": state, "code": "c"}, browser_token="browser", actor=VISITOR
+    )
+
+    assert await count(db, WebSession) == 1
+    assert asked.count("nrn") == 1
+
+
 @pytest.mark.parametrize(
     ("value", "kept"),
     [
