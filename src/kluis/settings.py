@@ -184,8 +184,9 @@ class ProviderSettings(_Provider, kw_only=True, tag="oidc"):
         return self.discovery_url
 
     def check(self, name: str) -> None:
-        if not self.client_id or not self.discovery_url:
-            raise ConfigurationError(f"provider {name!r} needs client_id and discovery_url")
+        missing = [field for field in ("client_id", "discovery_url") if not getattr(self, field)]
+        if missing:
+            raise ConfigurationError(f"provider {name!r} needs {' and '.join(missing)}")
         if self.client_auth == "client_secret_basic" and not self.client_secret:
             raise ConfigurationError(f"provider {name!r}: client_secret_basic needs a secret")
 

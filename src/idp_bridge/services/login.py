@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 from collections.abc import Mapping
@@ -23,6 +24,7 @@ from kluis.db import insert_unless_exists
 from kluis.settings import Settings
 
 LOGIN_HINT = re.compile(r"^[\w@.+-]{1,64}$")
+log = logging.getLogger(__name__)
 
 
 def safe_next(value: str | None) -> str:
@@ -225,7 +227,18 @@ class IdentityBroker:
         nrn: NationalNumber | None,
     ) -> None:
         """The refusal goes into the person's history if we know who it was, else the
-        platform's; nothing else of the attempt is kept."""
+        platform's; nothing else of the attempt is kept. A provider that cannot be reached
+        is the operator's to mend: it is also logged, with what failed."""
+        if refusal.reason == "login-provider-unavailable":
+            cause = refusal.__cause__
+            log.warning(
+                "identity provider %s unavailable",
+                provider[:40],
+                extra={
+                    "refusal": refusal.detail,
+                    "cause": f"{type(cause).__name__}: {cause}" if cause else None,
+                },
+            )
         await db.rollback()
         person = await self.people.by_nrn(db, nrn.digits) if nrn is not None else None
         await audit.record(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -116,6 +117,40 @@ async def test_every_refusal_leaves_no_session_and_a_history_entry(db, broker, o
     assert event.action == "idp:login:refused"
     assert event.detail["reason"] == reason
     assert JAN not in str(event.detail)
+
+
+async def test_an_unreachable_provider_is_logged_for_the_operator_with_what_failed(
+    db, broker, caplog
+):
+    provider = broker.providers["scripted"]
+    try:
+        raise ConnectionRefusedError("connection refused by op.test:443")
+    except ConnectionRefusedError as exc:
+        provider.refusal = LoginRefused("login-provider-unavailable", check="token endpoint")
+        provider.refusal.__cause__ = exc
+    state = await attempt(db, broker)
+
+    with caplog.at_level(logging.WARNING, logger="idp_bridge"), pytest.raises(LoginRefused):
+        await broker.complete_login(
+            db, "scripted", {"state": state, "code": "c"}, browser_token="browser", actor=VISITOR
+        )
+
+    [record] = [r for r in caplog.records if r.name == "idp_bridge.services.login"]
+    assert record.getMessage() == "identity provider scripted unavailable"
+    assert record.refusal == {"check": "token endpoint"}
+    assert record.cause == "ConnectionRefusedError: connection refused by op.test:443"
+
+
+async def test_a_citizens_refusal_is_not_logged_as_the_operators(db, broker, caplog):
+    broker.providers["scripted"].identity = identity(loa="low")
+    state = await attempt(db, broker)
+
+    with caplog.at_level(logging.WARNING, logger="idp_bridge"), pytest.raises(LoginRefused):
+        await broker.complete_login(
+            db, "scripted", {"state": state, "code": "c"}, browser_token="browser", actor=VISITOR
+        )
+
+    assert not [r for r in caplog.records if r.name == "idp_bridge.services.login"]
 
 
 async def test_a_successful_login_makes_a_session_and_a_history_entry(db, broker):

@@ -66,6 +66,25 @@ def test_production_refuses_development_stand_ins(name, value, stand_in):
         load_settings({**PRODUCTION, name: value})
 
 
+@pytest.mark.parametrize(
+    ("changes", "problem"),
+    [
+        ({"KLUIS_PROVIDERS__ITSME__CLIENT_ID": ""}, "provider 'itsme' needs client_id$"),
+        (
+            {"KLUIS_PROVIDERS__ITSME__DISCOVERY_URL": ""},
+            "provider 'itsme' needs discovery_url$",
+        ),
+        (
+            {"KLUIS_PROVIDERS__FAS__CLIENT_ID": "", "KLUIS_PROVIDERS__FAS__DISCOVERY_URL": ""},
+            "provider 'fas' needs client_id and discovery_url$",
+        ),
+    ],
+)
+def test_a_provider_without_what_it_needs_is_refused_naming_what_is_missing(changes, problem):
+    with pytest.raises(ConfigurationError, match=problem):
+        load_settings({**PRODUCTION, **changes})
+
+
 def test_production_sends_mail_over_smtp_through_redis():
     settings = load_settings(PRODUCTION)
     assert settings.mail.mailer == "smtp"
