@@ -50,6 +50,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -314,26 +315,30 @@ def loads(url: str, work: Path, args: argparse.Namespace) -> dict:
     return {name: medians([plan() for _ in range(args.runs)]) for name, plan in plans.items()}
 
 
+@contextlib.asynccontextmanager
+async def database(env: dict[str, str]) -> AsyncIterator[asyncpg.Connection]:
+    """A connection of the benchmark's own to the platform's database, closed after use."""
+    conn = await asyncpg.connect(asyncpg_dsn(load_settings(environ=env)))
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
 async def settle(env: dict[str, str]) -> None:
     """Vacuum and analyze what the set-up wrote (the logins), as pgbench does before its runs.
     Left to autovacuum, that work came due in the look-up's first run at every size of the
     full runs of 2026-11-24 and 25, sharing the two vCPUs with it (at a million, the analyze
     of `history_heads` alone takes 1.5 s). What the measured requests write is autovacuum's,
     during the runs, as in production."""
-    conn = await asyncpg.connect(asyncpg_dsn(load_settings(environ=env)))
-    try:
+    async with database(env) as conn:
         await conn.execute("VACUUM (ANALYZE)")
-    finally:
-        await conn.close()
 
 
 async def wal_flushes(env: dict[str, str]) -> tuple[int, float]:
     """How many times PostgreSQL flushed its WAL to disk, and the milliseconds it waited."""
-    conn = await asyncpg.connect(asyncpg_dsn(load_settings(environ=env)))
-    try:
+    async with database(env) as conn:
         row = await conn.fetchrow("SELECT wal_sync, wal_sync_time FROM pg_stat_wal")
-    finally:
-        await conn.close()
     return int(row["wal_sync"]), float(row["wal_sync_time"])
 
 

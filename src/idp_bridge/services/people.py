@@ -48,7 +48,12 @@ class People:
         return nrn_index(self.keys, digits)
 
     async def by_nrn(self, db: AsyncSession, digits: str) -> Person | None:
-        return await db.scalar(select(Person).where(Person.nrn_index == self.index_of(digits)))
+        return await self.by_index(db, self.index_of(digits))
+
+    async def by_index(self, db: AsyncSession, index: str) -> Person | None:
+        """The person with this blind index (`index_of`), for a caller that needs the index
+        itself too: on an HSM each index is a call to the token."""
+        return await db.scalar(select(Person).where(Person.nrn_index == index))
 
     async def upsert(
         self,
@@ -62,8 +67,8 @@ class People:
         language: str | None,
     ) -> tuple[Person, bool]:
         """The person with this NRN, created if new, names refreshed if known (no commit)."""
-        index = self.index_of(nrn.digits)  # once: on an HSM, each is a call to the token
-        person = await db.scalar(select(Person).where(Person.nrn_index == index))
+        index = self.index_of(nrn.digits)  # for the look-up and the insert
+        person = await self.by_index(db, index)
         if person is not None:
             person.given_name = given_name or person.given_name
             person.surname = surname or person.surname
